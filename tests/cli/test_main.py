@@ -1,0 +1,61 @@
+"""The ``workbench`` command: demo output and exit codes (DESIGN.md, Settled 17)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from workbench.cli import main
+
+
+def test_dataset_show_and_check(fixtures: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["dataset", "show", str(fixtures / "valid.jsonl"), "--slices", "difficulty"]) == 0
+    out = capsys.readouterr().out
+    assert "valid: 2 cases, sha256:" in out and "slice difficulty: easy 1, medium 1" in out
+    assert main(["dataset", "check", str(fixtures / "valid.jsonl")]) == 0
+    assert "0 duplicate pair(s)" in capsys.readouterr().out
+
+
+def test_bad_input_exits_2_with_the_message(
+    fixtures: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["dataset", "show", str(fixtures / "duplicate_id.jsonl")]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err.startswith("DatasetError: ") and "duplicate id 'c2'" in err and "Traceback" not in err
+    )
+
+
+def test_usage_error_exits_2() -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["dataset", "nonsense"])
+    assert info.value.code == 2
+
+
+def test_freeze_then_tamper(
+    fixtures: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = fixtures / "valid.jsonl"
+    assert (
+        main(["dataset", "freeze", str(src), "--out", str(tmp_path), "--slices", "difficulty"]) == 0
+    )
+    frozen = tmp_path / "valid.jsonl"
+    assert frozen.is_file() and (tmp_path / "valid.yaml").is_file()
+    frozen.write_text(frozen.read_text().replace("Goethe", "Schiller"))
+    assert main(["dataset", "show", str(frozen)]) == 2
+    assert "does not match its frozen manifest" in capsys.readouterr().err
+
+
+def test_console_script_demo_prints_every_shipped_set(repo_root: Path) -> None:
+    exe = Path(sys.executable).with_name("workbench")
+    result = subprocess.run(
+        [str(exe), "demo"], cwd=repo_root, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    for name in ("support_triage", "invoice_extraction", "grounded_qa"):
+        assert f"{name}: " in result.stdout
+    assert result.stdout.count("frozen manifest verified") == 3
+    assert result.stdout.count("duplicate pair(s)") == 3

@@ -1,0 +1,48 @@
+"""workbench: compare LLMs and prompt variants on golden sets, log to MLflow, report migrations.
+
+``import workbench`` is cheap: public names are imported on first use, and litellm, mlflow,
+plotly and ipywidgets only when a feature needs them.
+
+Example:
+    >>> import workbench as wb
+    >>> gs = wb.GoldenSet.load("datasets/support_triage/golden.jsonl")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from workbench._version import __version__
+from workbench.errors import ConfigError, DatasetError, WorkbenchError
+
+if TYPE_CHECKING:
+    from workbench.datasets import CheckReport, GoldenSet
+
+__all__ = [
+    "CheckReport",
+    "ConfigError",
+    "DatasetError",
+    "GoldenSet",
+    "WorkbenchError",
+    "__version__",
+]
+
+# public name -> module that defines it, imported on first attribute access (PEP 562)
+_LAZY = {
+    "GoldenSet": "workbench.datasets",
+    "CheckReport": "workbench.datasets",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'workbench' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,123 @@
+"""``workbench`` commands.
+
+Exit codes (DESIGN.md, Settled 17): 0 success, 2 a usage or configuration error (bad input, with
+a message saying what, where and how to fix it), 1 only for a crash.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from workbench._version import __version__
+from workbench.errors import WorkbenchError
+
+EXIT_OK = 0
+EXIT_CRASH = 1
+EXIT_USAGE = 2
+
+SHIPPED_SETS = ("support_triage", "invoice_extraction", "grounded_qa")
+
+
+def _datasets_dir(given: str | None) -> Path:
+    if given:
+        return Path(given)
+    here = Path.cwd() / "datasets"
+    if here.is_dir():
+        return here
+    return Path(__file__).resolve().parents[2] / "datasets"
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from workbench.datasets import GoldenSet
+
+    root = _datasets_dir(args.datasets)
+    print(f"workbench {__version__} demo — shipped golden sets in {root}\n")
+    for name in SHIPPED_SETS:
+        gs = GoldenSet.load(root / name / "golden.jsonl")
+        print(gs.describe())
+        print(f"  frozen manifest verified; version {gs.version}")
+        print("  " + gs.check().summary + "\n")
+    return EXIT_OK
+
+
+def _cmd_show(args: argparse.Namespace) -> int:
+    from workbench.datasets import GoldenSet
+
+    gs = GoldenSet.load(args.path, slices=args.slices)
+    print(gs.describe())
+    print(gs.df.head(args.head).to_string(max_colwidth=60))
+    return EXIT_OK
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from workbench.datasets import GoldenSet
+
+    gs = GoldenSet.load(args.path, slices=args.slices)
+    print(gs.check(against=args.against, threshold=args.threshold))
+    return EXIT_OK
+
+
+def _cmd_freeze(args: argparse.Namespace) -> int:
+    from workbench.datasets import GoldenSet
+
+    gs = GoldenSet.load(args.path, slices=args.slices, verify=False)
+    out = gs.freeze(args.out, stem=args.stem)
+    print(f"froze {gs.name}: {len(gs)} cases, {gs.digest}\n  {out}\n  {out.with_suffix('.yaml')}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``workbench`` command."""
+    parser = argparse.ArgumentParser(
+        prog="workbench",
+        description="Compare LLMs and prompt variants on golden sets.",
+    )
+    parser.add_argument("--version", action="version", version=f"workbench {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="run the offline demo on the shipped golden sets")
+    demo.add_argument("--datasets", help="directory of the shipped sets (default: ./datasets)")
+    demo.set_defaults(func=_cmd_demo)
+
+    ds = sub.add_parser("dataset", help="validate, inspect, check and freeze golden sets")
+    ds_sub = ds.add_subparsers(dest="dataset_command", required=True, metavar="ACTION")
+
+    def data_cmd(name: str, help_: str) -> argparse.ArgumentParser:
+        p = ds_sub.add_parser(name, help=help_)
+        p.add_argument("path", help="golden set file (.jsonl, .csv or .parquet)")
+        p.add_argument(
+            "--slices", nargs="*", default=None, help="slice columns (default: manifest)"
+        )
+        return p
+
+    show = data_cmd("show", "validate a golden set and print its summary and first rows")
+    show.add_argument("--head", type=int, default=5, help="rows to print (default 5)")
+    show.set_defaults(func=_cmd_show)
+
+    check = data_cmd("check", "list duplicates, near duplicates and leakage")
+    check.add_argument("--against", help="few-shot / training file to check for leakage")
+    check.add_argument("--threshold", type=float, default=0.9, help="near-duplicate cosine (0.9)")
+    check.set_defaults(func=_cmd_check)
+
+    freeze = data_cmd("freeze", "write canonical JSONL + a manifest with the digest")
+    freeze.add_argument("--out", required=True, help="output directory")
+    freeze.add_argument("--stem", help="output file stem (default: the set's name)")
+    freeze.set_defaults(func=_cmd_freeze)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``workbench`` command; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except WorkbenchError as exc:
+        print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

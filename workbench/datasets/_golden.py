@@ -1,0 +1,550 @@
+"""``GoldenSet``: a validated, versioned table of evaluation cases."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from workbench._version import __version__
+from workbench.errors import DatasetError, Problem
+
+from ._canonical import canonical_value, digest_of, to_python
+from ._io import RawRows, read_rows
+from ._manifest import FrozenRecord, Manifest, read_manifest, sidecar_path, validate_manifest
+
+if TYPE_CHECKING:
+    from ._check import CheckReport
+
+__all__ = ["GoldenSet"]
+
+RESERVED = ("id", "expected")
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, dict):
+        return "JSON object"
+    if isinstance(value, list):
+        return "JSON array"
+    return type(value).__name__
+
+
+def _validate(raw: RawRows, slices: Sequence[str], manifest: Path | None) -> pd.DataFrame:
+    """Check ids, types and slices of raw records; return the table or raise every problem."""
+    if not raw.records:
+        raise DatasetError(
+            "the file has no rows", where=str(raw.path), fix="A golden set needs at least one row."
+        )
+    columns: dict[str, None] = {}
+    for record in raw.records:
+        columns.update(dict.fromkeys(record))
+    problems: list[Problem] = []
+    if "id" not in columns:
+        raise DatasetError(
+            f"no 'id' column (columns are {list(columns)})",
+            where=str(raw.path),
+            fix="Every row needs a unique, non-empty 'id'; add one or rename your key column.",
+        )
+
+    # ids: present, scalar, unique
+    first_seen: dict[str, int] = {}
+    ids: list[str | None] = []
+    for i, record in enumerate(raw.records):
+        value = record.get("id")
+        case_id = canonical_value(value) if not isinstance(value, (dict, list)) else None
+        ids.append(case_id)
+        if case_id is None:
+            what = (
+                "the row has no 'id'" if value in (None, "") else "the id must be text or a number"
+            )
+            problems.append(
+                Problem(
+                    raw.where(i), what, "Give every row a unique, non-empty id (e.g. 'case-0001')."
+                )
+            )
+        elif case_id in first_seen:
+            j = first_seen[case_id]
+            problems.append(
+                Problem(
+                    raw.where(i),
+                    f"duplicate id {case_id!r} (first seen on {raw.unit} {raw.lines[j]})",
+                    "Ids must be unique; rename one of them or run GoldenSet.check() on the "
+                    "file's rows to list near-duplicates.",
+                )
+            )
+        else:
+            first_seen[case_id] = i
+
+    # types: flat records, one type per column (text and numbers may mix in 'expected')
+    for column in columns:
+        if column == "id":
+            continue
+        kinds: dict[str, int] = {}
+        for i, record in enumerate(raw.records):
+            value = record.get(column)
+            if value is None:
+                continue
+            kind = _kind(value)
+            if column == "expected" and kind in ("text", "number"):
+                kind = "text or number"
+            kinds.setdefault(kind, i)
+        nested = [k for k in kinds if k.startswith("JSON") and column != "expected"]
+        if nested:
+            i = kinds[nested[0]]
+            problems.append(
+                Problem(
+                    raw.where(i, ids[i]),
+                    f"column {column!r} holds a {nested[0]}",
+                    "Rows must be flat records: only 'expected' may hold nested JSON. Split it "
+                    "into separate columns or store it as a string.",
+                )
+            )
+        elif len(kinds) > 1:
+            (k1, i1), (k2, i2) = sorted(kinds.items(), key=lambda kv: kv[1])[:2]
+            problems.append(
+                Problem(
+                    raw.where(i2, ids[i2]),
+                    f"column {column!r} mixes types: {k1} on {raw.unit} {raw.lines[i1]} "
+                    f"but {k2} here",
+                    "Use one type per column (quote numbers that are identifiers or labels).",
+                )
+            )
+
+    # slices: declared columns exist and every row has a value
+    declared_in = f"the manifest {manifest}" if manifest else "slices=[...]"
+    for name in slices:
+        if name in RESERVED:
+            problems.append(
+                Problem(
+                    str(raw.path),
+                    f"{name!r} cannot be a slice column",
+                    f"Remove it from {declared_in}.",
+                )
+            )
+        elif name not in columns:
+            problems.append(
+                Problem(
+                    str(raw.path),
+                    f"unknown slice column {name!r}; the columns are {list(columns)}",
+                    f"Fix the name in {declared_in} or add the column to the data.",
+                )
+            )
+        else:
+            for i, record in enumerate(raw.records):
+                value = record.get(name)
+                if canonical_value(value) is None or isinstance(value, (dict, list)):
+                    problems.append(
+                        Problem(
+                            raw.where(i, ids[i]),
+                            f"slice column {name!r} has no value"
+                            if value in (None, "")
+                            else f"slice column {name!r} must hold a label, not JSON",
+                            "Every row needs a label in each slice column (use e.g. 'unknown').",
+                        )
+                    )
+                    break
+    inputs = [c for c in columns if c not in RESERVED and c not in slices]
+    if not inputs:
+        problems.append(
+            Problem(
+                str(raw.path),
+                "no input columns: every column is the id, 'expected' or a slice",
+                "Add the columns your prompt templates use (e.g. 'question').",
+            )
+        )
+    if problems:
+        raise DatasetError.from_problems(problems)
+
+    df = pd.DataFrame.from_records(raw.records, columns=list(columns))
+    df["id"] = pd.Series(ids, dtype="str")
+    for name in slices:
+        df[name] = pd.Series([canonical_value(v) for v in df[name]], dtype="str")
+    if "expected" in df.columns:
+        df["expected"] = pd.Series(
+            [r.get("expected") for r in raw.records], dtype=object, index=df.index
+        )
+    return df
+
+
+def _allocate(sizes: pd.Series, n: int) -> pd.Series:
+    """Split n over strata in proportion to their sizes (largest-remainder rounding)."""
+    quotas = sizes / sizes.sum() * n
+    counts: pd.Series = np.floor(quotas).astype(int)
+    short = n - int(counts.sum())
+    order = (quotas - counts).sort_values(ascending=False, kind="stable").index[:short]
+    counts.loc[order] += 1
+    return counts
+
+
+class GoldenSet:
+    """A frozen, versioned table of evaluation cases: ids, inputs, expected answers, slices.
+
+    Load one with :meth:`load` (JSONL, CSV or Parquet) or build one with :meth:`from_df`. Both
+    validate everything before any model is called.
+
+    Example:
+        >>> gs = GoldenSet.load("datasets/support_triage/golden.jsonl")  # doctest: +SKIP
+        >>> len(gs), gs.digest[:15], gs.slices  # doctest: +SKIP
+        (188, 'sha256:3f9c0a1b', ['intent', 'difficulty', 'risk_tier', 'language'])
+    """
+
+    def __init__(
+        self,
+        df: pd.DataFrame,
+        *,
+        name: str,
+        slices: Sequence[str] = (),
+        routable: Sequence[str] = (),
+        description: str = "",
+        version: str | None = None,
+        path: Path | None = None,
+    ) -> None:
+        """Wrap an already validated table; use :meth:`load` or :meth:`from_df` instead."""
+        self._df = df
+        self._name = name
+        self._slices = list(slices)
+        self._routable = [r for r in routable if r in self._slices]
+        self._description = description
+        self._declared_version = version
+        self._path = path
+        self._digest = digest_of(df)
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def load(
+        cls,
+        path: str | Path,
+        slices: Sequence[str] | None = None,
+        *,
+        name: str | None = None,
+        verify: bool = True,
+    ) -> GoldenSet:
+        """Load and validate a golden set from a JSONL, CSV or Parquet file.
+
+        Args:
+            path: the data file. A sidecar manifest ``<stem>.yaml`` next to it, if present,
+                declares the name, description, slice columns and a frozen digest.
+            slices: slice columns; overrides the manifest's list.
+            name: overrides the manifest's name (default: the manifest's, else the file stem).
+            verify: check the data against the digest recorded by :meth:`freeze`.
+
+        Raises:
+            DatasetError: naming the file, line and fix for every problem found.
+
+        Example:
+            >>> gs = GoldenSet.load("cases.csv", slices=["difficulty"])  # doctest: +SKIP
+        """
+        path = Path(path)
+        manifest_path = sidecar_path(path)
+        manifest = read_manifest(manifest_path) if manifest_path else None
+        declared = list(slices) if slices is not None else (manifest.slices if manifest else [])
+        raw = read_rows(path)
+        df = _validate(raw, declared, manifest_path if slices is None else None)
+        gs = cls(
+            df,
+            name=name or (manifest.name if manifest else path.stem),
+            slices=declared,
+            routable=manifest.routable if manifest else (),
+            description=manifest.description if manifest else "",
+            version=manifest.version if manifest else None,
+            path=path,
+        )
+        if verify and manifest is not None and manifest.frozen is not None:
+            if manifest.frozen.digest != gs.digest:
+                raise DatasetError(
+                    f"the data does not match its frozen manifest: recorded "
+                    f"{manifest.frozen.digest}, computed {gs.digest} "
+                    f"({manifest.frozen.rows} rows recorded, {len(gs)} found)",
+                    where=f"{path} (manifest {manifest_path})",
+                    fix="The file changed after it was frozen. Restore it from version control, "
+                    "or if the change is intended re-freeze it with gs.freeze(dir) "
+                    "(or `workbench dataset freeze`) and review the diff.",
+                )
+        return gs
+
+    @classmethod
+    def from_df(
+        cls,
+        df: pd.DataFrame,
+        *,
+        name: str,
+        slices: Sequence[str] = (),
+        routable: Sequence[str] = (),
+        description: str = "",
+    ) -> GoldenSet:
+        """Validate a DataFrame (an ``id`` column, inputs, optional ``expected``) as a golden set.
+
+        Example:
+            >>> df = pd.DataFrame({"id": ["a", "b"], "question": ["2+2?", "3+3?"],
+            ...                    "expected": ["4", "6"]})
+            >>> len(GoldenSet.from_df(df, name="arith"))
+            2
+        """
+        raw = RawRows(path=Path(f"<DataFrame {name}>"), fmt="dataframe", unit="row")
+        cols = [str(c) for c in df.columns]
+        for i, values in enumerate(df.itertuples(index=False, name=None), start=1):
+            raw.records.append({c: to_python(v) for c, v in zip(cols, values, strict=True)})
+            raw.lines.append(i)
+        validate_manifest(  # the same rules for name, slices and routable as a sidecar file
+            {"name": name, "slices": list(slices), "routable": list(routable)}, where=raw.path
+        )
+        return cls(
+            _validate(raw, list(slices), None),
+            name=name,
+            slices=slices,
+            routable=routable,
+            description=description,
+        )
+
+    def _subset(self, df: pd.DataFrame, name: str) -> GoldenSet:
+        return GoldenSet(
+            df.reset_index(drop=True),
+            name=name,
+            slices=self._slices,
+            routable=self._routable,
+            description=self._description,
+        )
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def name(self) -> str:
+        """Name of the set (from the manifest, else the file stem)."""
+        return self._name
+
+    @property
+    def description(self) -> str:
+        """The author's description, from the manifest."""
+        return self._description
+
+    @property
+    def digest(self) -> str:
+        """``sha256:`` hash of the canonical rows: equal for the same data in any format."""
+        return self._digest
+
+    @property
+    def version(self) -> str:
+        """The author's declared version, else the first 12 hex digits of the digest."""
+        return self._declared_version or self._digest.split(":", 1)[1][:12]
+
+    @property
+    def slices(self) -> list[str]:
+        """Slice columns (labels for per-slice breakdowns)."""
+        return list(self._slices)
+
+    @property
+    def routable(self) -> list[str]:
+        """Slices whose value is known at request time."""
+        return list(self._routable)
+
+    @property
+    def input_columns(self) -> list[str]:
+        """Columns that prompt templates may use: all but id, expected and slices."""
+        return [c for c in self._df.columns if c not in RESERVED and c not in self._slices]
+
+    @property
+    def path(self) -> Path | None:
+        """The file the set was loaded from, if any."""
+        return self._path
+
+    @property
+    def df(self) -> pd.DataFrame:
+        """A copy of the table (editing it does not change the set)."""
+        return self._df.copy(deep=True)
+
+    @property
+    def ids(self) -> list[str]:
+        """Case ids in file order."""
+        return [str(i) for i in self._df["id"]]
+
+    def __len__(self) -> int:
+        """Number of cases."""
+        return len(self._df)
+
+    def records(self) -> list[dict[str, Any]]:
+        """Rows as plain Python dicts (missing values as None), in file order."""
+        rows = self._df.to_dict("records")
+        return [{str(k): to_python(v) for k, v in row.items()} for row in rows]
+
+    def slice_counts(self) -> dict[str, dict[str, int]]:
+        """Rows per value of every slice column, e.g. ``{"difficulty": {"easy": 70, ...}}``."""
+        return {
+            s: {str(k): int(v) for k, v in self._df[s].value_counts().sort_index().items()}
+            for s in self._slices
+        }
+
+    # ------------------------------------------------------------------ sampling
+    def sample(self, n: int, *, stratify: Sequence[str] | None = None, seed: int = 0) -> GoldenSet:
+        """Draw ``n`` cases, reproducibly, optionally stratified by columns.
+
+        With ``stratify``, every stratum gets its proportional share of ``n`` (largest-remainder
+        rounding). The draw depends only on the rows, not on their order in the file.
+
+        Example:
+            >>> few_shot = gs.sample(4, seed=1)  # doctest: +SKIP
+            >>> dev = gs.sample(60, stratify=["difficulty"], seed=0)  # doctest: +SKIP
+        """
+        chosen = self._draw(n, stratify, seed, what="sample")
+        return self._subset(self._df.loc[sorted(chosen)], f"{self._name}.sample-{n}-seed{seed}")
+
+    def split(
+        self, holdout: float = 0.2, *, stratify: Sequence[str] | None = None, seed: int = 0
+    ) -> tuple[GoldenSet, GoldenSet]:
+        """Split into (dev, holdout) sets; ``holdout`` is the holdout's share of the rows.
+
+        Example:
+            >>> dev, holdout = gs.split(0.25, stratify=["intent"], seed=7)  # doctest: +SKIP
+        """
+        if not 0 < holdout < 1:
+            raise DatasetError(
+                f"holdout must be a share between 0 and 1, got {holdout!r}",
+                where=f"GoldenSet {self._name!r}.split",
+                fix="Pass e.g. holdout=0.2 for a 20% holdout.",
+            )
+        n = max(1, min(len(self) - 1, round(holdout * len(self))))
+        chosen = set(self._draw(n, stratify, seed, what="split"))
+        rest = [i for i in self._df.index if i not in chosen]
+        return (
+            self._subset(self._df.loc[rest], f"{self._name}.dev"),
+            self._subset(self._df.loc[sorted(chosen)], f"{self._name}.holdout"),
+        )
+
+    def _draw(self, n: int, stratify: Sequence[str] | None, seed: int, what: str) -> list[int]:
+        where = f"GoldenSet {self._name!r}.{what}"
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or not 1 <= n <= len(self):
+            raise DatasetError(
+                f"cannot draw {n!r} cases from {len(self)}",
+                where=where,
+                fix=f"Pass an integer between 1 and {len(self)}.",
+            )
+        strata = list(stratify or [])
+        unknown = [c for c in strata if c not in self._df.columns]
+        if unknown:
+            raise DatasetError(
+                f"unknown stratify column(s) {unknown}; the columns are {list(self._df.columns)}",
+                where=where,
+                fix="Stratify by slice columns such as " + (", ".join(self._slices) or "'label'"),
+            )
+        rng = np.random.default_rng(seed)
+        ordered = self._df.sort_values("id", kind="stable")
+        if not strata:
+            return [int(i) for i in rng.permutation(ordered.index.to_numpy())[:n]]
+        keys = ordered[strata].map(lambda v: canonical_value(v) or "").agg("\x1f".join, axis=1)
+        counts = _allocate(keys.value_counts().sort_index(), n)
+        chosen: list[int] = []
+        for key, k in counts.items():
+            members = keys.index[keys == key].to_numpy()
+            chosen.extend(int(i) for i in rng.permutation(members)[: int(k)])
+        return chosen
+
+    # ------------------------------------------------------------------ checks
+    def check(
+        self,
+        against: GoldenSet | pd.DataFrame | str | Path | None = None,
+        *,
+        threshold: float = 0.9,
+    ) -> CheckReport:
+        """Find exact and near duplicates within the set, and leakage against another set.
+
+        Inputs are compared as text: exact (identical), normalized (identical after unicode
+        normalization, case folding and dropping punctuation and extra whitespace) and near
+        (TF-IDF cosine of character n-grams at least ``threshold``).
+
+        Args:
+            against: few-shot examples, a training file or another golden set to check for
+                leakage (a GoldenSet, a DataFrame or a path).
+            threshold: cosine similarity from which two inputs count as near duplicates.
+
+        Example:
+            >>> report = gs.check(against="train.jsonl")  # doctest: +SKIP
+            >>> report.findings.query("check == 'leakage'")  # doctest: +SKIP
+        """
+        from ._check import check_sets
+
+        other = None
+        if against is not None:
+            other = (
+                against
+                if isinstance(against, (GoldenSet, pd.DataFrame))
+                else GoldenSet.load(against)
+            )
+        return check_sets(self, other, threshold=threshold)
+
+    # ------------------------------------------------------------------ freezing
+    def freeze(self, directory: str | Path, *, stem: str | None = None) -> Path:
+        """Write the rows as canonical JSONL plus a manifest that pins them.
+
+        Writes ``<directory>/<stem>.jsonl`` (rows sorted by id) and ``<stem>.yaml`` (name,
+        description, slices, digest, row and slice counts, creation time, schema version).
+        ``GoldenSet.load`` of that file verifies the digest and refuses a tampered copy.
+
+        Returns:
+            The path of the written JSONL file.
+
+        Example:
+            >>> gs.freeze("frozen/")  # doctest: +SKIP
+            PosixPath('frozen/support_triage.jsonl')
+        """
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        stem = stem or self._name
+        data_path = directory / f"{stem}.jsonl"
+        rows = sorted(self.records(), key=lambda r: str(r["id"]))
+        with data_path.open("w", encoding="utf-8", newline="\n") as fh:
+            for row in rows:
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        manifest = Manifest(
+            name=self._name,
+            description=self._description,
+            version=self._declared_version,
+            slices=self._slices,
+            routable=self._routable,
+            frozen=FrozenRecord(
+                digest=self._digest,
+                rows=len(self),
+                slice_counts=self.slice_counts(),
+                created_at=datetime.now(UTC).replace(microsecond=0),
+                workbench_version=__version__,
+            ),
+        )
+        manifest.write(directory / f"{stem}.yaml")
+        GoldenSet.load(data_path)  # proves the frozen copy reproduces the digest
+        return data_path
+
+    # ------------------------------------------------------------------ display
+    def describe(self) -> str:
+        """A short text summary: name, size, digest, columns and slice counts."""
+        lines = [
+            f"{self._name}: {len(self)} cases, {self._digest}",
+            f"  inputs: {', '.join(self.input_columns)}"
+            + ("; expected answers: yes" if "expected" in self._df.columns else ""),
+        ]
+        if self._description:
+            lines.insert(1, f"  {self._description}")
+        for name, counts in self.slice_counts().items():
+            routable = " (routable)" if name in self._routable else ""
+            shown = ", ".join(f"{k} {v}" for k, v in counts.items())
+            lines.append(f"  slice {name}{routable}: {shown}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        """Short one-line form."""
+        return (
+            f"GoldenSet({self._name!r}, {len(self)} cases, {self._digest[:19]}…, "
+            f"slices={self._slices})"
+        )
+
+    def _repr_html_(self) -> str:
+        from ._html import golden_set_html
+
+        return golden_set_html(self)

@@ -1,0 +1,160 @@
+"""The sidecar manifest ``<stem>.yaml`` of a golden set (DESIGN.md, Settled 9).
+
+It holds what the author declares (name, description, version, slices and which of them are
+``routable``, i.e. known at request time) and what :meth:`GoldenSet.freeze` records (digest,
+rows, slice counts, creation time). ``GoldenSet.load`` verifies a recorded digest.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+
+from workbench.errors import DatasetError, Problem, location
+
+__all__ = [
+    "MANIFEST_SCHEMA_VERSION",
+    "FrozenRecord",
+    "Manifest",
+    "read_manifest",
+    "sidecar_path",
+    "validate_manifest",
+]
+
+MANIFEST_SCHEMA_VERSION = 1
+
+
+class FrozenRecord(BaseModel):
+    """What ``freeze`` recorded about the data, so a later load can verify it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    digest: str = Field(pattern=r"^sha256:[0-9a-f]{64}$")
+    """Content digest of the canonical rows."""
+    rows: int = Field(ge=1)
+    """Number of rows."""
+    slice_counts: dict[str, dict[str, int]] = {}
+    """Rows per value of every slice column."""
+    created_at: datetime
+    """When the set was frozen (UTC)."""
+    workbench_version: str = ""
+    """Version of the workbench that froze it."""
+
+
+class Manifest(BaseModel):
+    """A golden set's sidecar manifest."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: int = MANIFEST_SCHEMA_VERSION
+    """Format version of this manifest."""
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=120)
+    """Name of the set, as shown in MLflow and reports."""
+    description: str = ""
+    """One or two sentences on what the set measures."""
+    version: str | None = None
+    """Optional version label declared by the author (defaults to the short digest)."""
+    slices: list[str] = []
+    """Columns that label each case (for per-slice breakdowns)."""
+    routable: list[str] = []
+    """Slices known at request time (a router could use them); a subset of ``slices``."""
+    frozen: FrozenRecord | None = None
+    """Written by ``freeze``; verified by ``load``."""
+
+    @field_validator("schema_version")
+    @classmethod
+    def _known_schema(cls, value: int) -> int:
+        if value > MANIFEST_SCHEMA_VERSION:
+            raise ValueError(
+                f"schema_version {value} was written by a newer workbench (this one reads up to "
+                f"{MANIFEST_SCHEMA_VERSION}); upgrade workbench"
+            )
+        return value
+
+    @field_validator("routable")
+    @classmethod
+    def _routable_are_slices(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        slices = info.data.get("slices", [])
+        unknown = [r for r in value if r not in slices]
+        if unknown:
+            raise ValueError(f"routable {unknown} are not listed in slices {slices}")
+        return value
+
+    def write(self, path: Path) -> None:
+        """Write the manifest as YAML."""
+        data = self.model_dump(mode="json", exclude_none=True)
+        path.write_text(
+            yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100), encoding="utf-8"
+        )
+
+
+def sidecar_path(data_path: Path) -> Path | None:
+    """Return the existing ``<stem>.yaml`` (or ``.yml``) next to a data file, if any."""
+    for suffix in (".yaml", ".yml"):
+        candidate = data_path.with_suffix(suffix)
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    """Line (1-based) of the YAML node at a pydantic error location, or its nearest parent."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if getattr(k, "value", None) == key), None)
+            if match is None:
+                return line
+            node = match
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+        else:
+            return line
+        line = node.start_mark.line + 1
+    return line
+
+
+def read_manifest(path: Path) -> Manifest:
+    """Read and validate a manifest, raising a DatasetError naming the key and line."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = yaml.safe_load(text)
+        root = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise DatasetError(
+            f"malformed YAML: {getattr(exc, 'problem', None) or exc}",
+            where=location(path, line=mark.line + 1 if mark else None),
+            fix="Fix the YAML syntax (indentation, a missing colon or an unclosed quote).",
+        ) from None
+    if not isinstance(data, dict):
+        raise DatasetError(
+            "the manifest must be a mapping (name: ..., slices: [...])",
+            where=str(path),
+            fix="See datasets/*/golden.yaml for the format.",
+        )
+    return validate_manifest(data, where=path, root=root)
+
+
+def validate_manifest(
+    data: dict[str, Any], *, where: Path | str, root: yaml.Node | None = None
+) -> Manifest:
+    """Validate manifest fields, raising a DatasetError with one problem per bad key."""
+    try:
+        return Manifest.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            line = _line_of(root, tuple(err["loc"])) if root is not None else None
+            fix = (
+                "Remove or rename the key; allowed keys are " + ", ".join(Manifest.model_fields)
+                if err["type"] == "extra_forbidden"
+                else "Fix the value."
+            )
+            problems.append(Problem(location(where, line=line), f"{key}: {err['msg']}", fix))
+        raise DatasetError.from_problems(problems) from None
