@@ -75,3 +75,25 @@ def test_report_html_is_escaped() -> None:
     report = make({"x1": "<b>hi</b> there friend", "x2": "<b>hi</b> there friend"}).check()
     html = report._repr_html_()
     assert "&lt;b&gt;hi&lt;/b&gt;" in html and "<b>hi</b>" not in html
+
+
+def test_duplicates_need_every_input_to_match() -> None:
+    passage = (
+        "The Kestrel K2 label printer connects over USB-C or Bluetooth. A full battery lasts "
+        "roughly 900 labels and charging from empty takes about 2 hours."
+    )
+    df = pd.DataFrame(
+        {
+            "id": ["q1", "q2", "q3"],
+            "question": [
+                "How long does charging take?",
+                "How many labels does a battery last?",
+                "how long does charging take",
+            ],
+            "context": [passage, passage, passage],
+        }
+    )
+    report = GoldenSet.from_df(df, name="qa").check()
+    pairs = {(r.id, r.other_id): r.match for r in report.findings.itertuples()}
+    # one shared passage with two different questions is not a duplicate
+    assert pairs == {("q1", "q3"): "normalized"}

@@ -68,14 +68,20 @@ class CheckReport:
         return f"<p>{html.escape(self.summary)}</p>{table}"
 
 
-def _texts(df: pd.DataFrame, columns: Sequence[str]) -> list[str]:
-    parts = df[list(columns)].map(lambda v: "" if to_python(v) is None else str(to_python(v)))
-    return parts.agg("\n".join, axis=1).tolist() if len(columns) else [""] * len(df)
+def _columns(df: pd.DataFrame, columns: Sequence[str]) -> list[list[str]]:
+    """Each column's values as text ('' for missing)."""
+
+    def text(v: Any) -> str:
+        v = to_python(v)
+        return "" if v is None else str(v)
+
+    return [[text(v) for v in df[c]] for c in columns]
 
 
-def _other_texts(
+def _other_columns(
     gs: GoldenSet, other: GoldenSet | pd.DataFrame
-) -> tuple[str, list[str], list[str]]:
+) -> tuple[str, list[str], list[list[str]], list[list[str]]]:
+    """Name, ids and the comparable columns (ours, theirs) for a leakage check."""
     from ._golden import GoldenSet
 
     if isinstance(other, GoldenSet):
@@ -83,37 +89,65 @@ def _other_texts(
     else:
         name, df = "the given DataFrame", other
         candidates = [c for c in df.columns if c not in ("id", "expected")]
-    shared = [c for c in gs.input_columns if c in df.columns]
-    columns = shared or candidates
     ids = (
         df["id"].astype(str).tolist()
         if "id" in df.columns
         else [f"row {i + 1}" for i in range(len(df))]
     )
-    return name, ids, _texts(df, columns)
+    shared = [c for c in gs.input_columns if c in df.columns]
+    if shared:
+        return name, ids, _columns(gs._df, shared), _columns(df, shared)
+    # no column in common: compare all inputs joined into one text
+    ours = ["\n".join(t) for t in zip(*_columns(gs._df, gs.input_columns), strict=True)]
+    theirs = ["\n".join(t) for t in zip(*_columns(df, candidates), strict=True)]
+    return name, ids, [ours], [theirs]
 
 
 def _near_pairs(
-    left: list[str], right: list[str] | None, threshold: float
+    left: list[list[str]], right: list[list[str]] | None, threshold: float
 ) -> list[tuple[int, int, float]]:
-    """Index pairs whose TF-IDF (character 3-5-gram) cosine is at least ``threshold``."""
+    """Row pairs whose every column is similar (TF-IDF character 3-5-gram cosine >= threshold).
+
+    A pair's similarity is its least similar column: two cases are near duplicates only when
+    all their inputs are (two questions about one shared passage are not).
+    """
+    import numpy as np
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    corpus = left + (right or [])
-    if not any(t.strip() for t in corpus):
+    matrices = []
+    for k, column in enumerate(left):
+        corpus = column + (right[k] if right is not None else [])
+        if not any(t.strip() for t in corpus):
+            continue  # an all-empty column is equal everywhere
+        vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
+        matrix = vectorizer.fit_transform(corpus)
+        n = len(column)
+        matrices.append((matrix[:n], matrix[n:] if right is not None else matrix[:n]))
+    if not matrices:
         return []
-    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
-    matrix = vectorizer.fit_transform(corpus)
-    a = matrix[: len(left)]
-    b = matrix[len(left) :] if right is not None else a
-    pairs: list[tuple[int, int, float]] = []
+    # candidates from the first column, then every other column must agree
+    a, b = matrices[0]
+    rows: list[int] = []
+    cols: list[int] = []
     for start in range(0, a.shape[0], 1000):
         block = (a[start : start + 1000] @ b.T).tocoo()
-        for i, j, sim in zip(block.row, block.col, block.data, strict=True):
-            i = int(i) + start
-            if sim >= threshold - 1e-9 and (right is not None or i < j):
-                pairs.append((i, int(j), min(float(sim), 1.0)))
-    return pairs
+        keep = block.data >= threshold - 1e-9
+        rows.extend((block.row[keep] + start).tolist())
+        cols.extend(block.col[keep].tolist())
+    i = np.asarray(rows, dtype=int)
+    j = np.asarray(cols, dtype=int)
+    if right is None:
+        upper = i < j
+        i, j = i[upper], j[upper]
+    sims = np.ones(len(i))
+    for a, b in matrices:
+        if len(i):
+            sims = np.minimum(sims, np.asarray(a[i].multiply(b[j]).sum(axis=1)).ravel())
+    keep = sims >= threshold - 1e-9
+    return [
+        (int(x), int(y), min(float(z), 1.0))
+        for x, y, z in zip(i[keep], j[keep], sims[keep], strict=True)
+    ]
 
 
 def _preview(text: str, width: int = 80) -> str:
@@ -126,8 +160,11 @@ def check_sets(
 ) -> CheckReport:
     """Run the duplicate check on ``gs`` and, if ``other`` is given, the leakage check."""
     ids = gs.ids
-    texts = _texts(gs._df, gs.input_columns)
-    normalized = [normalize_text(t) for t in texts]
+    columns = _columns(gs._df, gs.input_columns)
+    raw_keys = list(zip(*columns, strict=True))
+    norm_columns = [[normalize_text(t) for t in column] for column in columns]
+    norm_keys = list(zip(*norm_columns, strict=True))
+    texts = [" | ".join(t for t in key if t) for key in raw_keys]
     rows: list[dict[str, Any]] = []
     found: set[tuple[int, int]] = set()
 
@@ -144,16 +181,16 @@ def check_sets(
         )
 
     # within the set: exact, then normalized, then near
-    for key_texts, match in ((texts, "exact"), (normalized, "normalized")):
-        groups: dict[str, list[int]] = defaultdict(list)
-        for i, t in enumerate(key_texts):
-            groups[t].append(i)
+    for keys, match in ((raw_keys, "exact"), (norm_keys, "normalized")):
+        groups: dict[tuple[str, ...], list[int]] = defaultdict(list)
+        for i, key in enumerate(keys):
+            groups[key].append(i)
         for members in groups.values():
             for j in members[1:]:
                 if (members[0], j) not in found:
                     found.add((members[0], j))
                     add("duplicate", match, members[0], ids[j], 1.0)
-    for i, j, sim in _near_pairs(normalized, None, threshold):
+    for i, j, sim in _near_pairs(norm_columns, None, threshold):
         if (i, j) not in found:
             found.add((i, j))
             add("duplicate", "near", i, ids[j], sim)
@@ -165,26 +202,29 @@ def check_sets(
     )
 
     if other is not None:
-        other_name, other_ids, other_texts = _other_texts(gs, other)
-        exact = {t: k for k, t in enumerate(other_texts)}
-        other_norm = [normalize_text(t) for t in other_texts]
-        norm = {t: k for k, t in enumerate(other_norm)}
+        other_name, other_ids, ours, theirs = _other_columns(gs, other)
+        ours_raw = list(zip(*ours, strict=True))
+        ours_norm_columns = [[normalize_text(t) for t in column] for column in ours]
+        ours_norm = list(zip(*ours_norm_columns, strict=True))
+        theirs_norm_columns = [[normalize_text(t) for t in column] for column in theirs]
+        exact = {key: k for k, key in enumerate(zip(*theirs, strict=True))}
+        norm = {key: k for k, key in enumerate(zip(*theirs_norm_columns, strict=True))}
         leaked: set[int] = set()
-        for i in range(len(texts)):
-            if texts[i] in exact:
-                add("leakage", "exact", i, other_ids[exact[texts[i]]], 1.0)
+        for i in range(len(ids)):
+            if ours_raw[i] in exact:
+                add("leakage", "exact", i, other_ids[exact[ours_raw[i]]], 1.0)
                 leaked.add(i)
-            elif normalized[i] in norm:
-                add("leakage", "normalized", i, other_ids[norm[normalized[i]]], 1.0)
+            elif ours_norm[i] in norm:
+                add("leakage", "normalized", i, other_ids[norm[ours_norm[i]]], 1.0)
                 leaked.add(i)
         best: dict[int, tuple[int, float]] = {}
-        for i, k, sim in _near_pairs(normalized, other_norm, threshold):
+        for i, k, sim in _near_pairs(ours_norm_columns, theirs_norm_columns, threshold):
             if i not in leaked and sim > best.get(i, (-1, 0.0))[1]:
                 best[i] = (k, sim)
         for i, (k, sim) in sorted(best.items()):
             add("leakage", "near", i, other_ids[k], sim)
         leaks = rows[n_dupes:]
-        summary += f" Leakage against {other_name} ({len(other_texts)} rows): " + (
+        summary += f" Leakage against {other_name} ({len(other_ids)} rows): " + (
             f"{len(leaks)} case(s) ({_counts(leaks)})." if leaks else "none found."
         )
     findings = pd.DataFrame(rows, columns=COLUMNS)

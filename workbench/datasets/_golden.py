@@ -196,7 +196,7 @@ class GoldenSet:
     Example:
         >>> gs = GoldenSet.load("datasets/support_triage/golden.jsonl")  # doctest: +SKIP
         >>> len(gs), gs.digest[:15], gs.slices  # doctest: +SKIP
-        (188, 'sha256:3f9c0a1b', ['intent', 'difficulty', 'risk_tier', 'language'])
+        (156, 'sha256:96a3455', ['intent', 'difficulty', 'risk_tier', 'language'])
     """
 
     def __init__(
