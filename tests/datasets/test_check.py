@@ -97,3 +97,10 @@ def test_duplicates_need_every_input_to_match() -> None:
     pairs = {(r.id, r.other_id): r.match for r in report.findings.itertuples()}
     # one shared passage with two different questions is not a duplicate
     assert pairs == {("q1", "q3"): "normalized"}
+
+
+def test_a_group_of_copies_is_reported_once_per_copy() -> None:
+    text = "Please reset my password, the link in the email has expired."
+    report = make({"p1": text, "p2": text, "p3": text.upper()}).check()
+    pairs = {(r.id, r.other_id): r.match for r in report.findings.itertuples()}
+    assert pairs == {("p1", "p2"): "exact", ("p1", "p3"): "normalized"}

@@ -155,15 +155,24 @@ def _preview(text: str, width: int = 80) -> str:
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
+def _keys(
+    columns: list[list[str]],
+) -> tuple[list[tuple[str, ...]], list[list[str]], list[tuple[str, ...]]]:
+    """Per row: the raw inputs, and the normalized inputs by column and by row."""
+    norm_columns = [[normalize_text(t) for t in column] for column in columns]
+    return (
+        list(zip(*columns, strict=True)),
+        norm_columns,
+        list(zip(*norm_columns, strict=True)),
+    )
+
+
 def check_sets(
     gs: GoldenSet, other: GoldenSet | pd.DataFrame | None, threshold: float
 ) -> CheckReport:
     """Run the duplicate check on ``gs`` and, if ``other`` is given, the leakage check."""
     ids = gs.ids
-    columns = _columns(gs._df, gs.input_columns)
-    raw_keys = list(zip(*columns, strict=True))
-    norm_columns = [[normalize_text(t) for t in column] for column in columns]
-    norm_keys = list(zip(*norm_columns, strict=True))
+    raw_keys, norm_columns, norm_keys = _keys(_columns(gs._df, gs.input_columns))
     texts = [" | ".join(t for t in key if t) for key in raw_keys]
     rows: list[dict[str, Any]] = []
     found: set[tuple[int, int]] = set()
@@ -191,7 +200,7 @@ def check_sets(
                     found.add((members[0], j))
                     add("duplicate", match, members[0], ids[j], 1.0)
     for i, j, sim in _near_pairs(norm_columns, None, threshold):
-        if (i, j) not in found:
+        if (i, j) not in found and norm_keys[i] != norm_keys[j]:
             found.add((i, j))
             add("duplicate", "near", i, ids[j], sim)
     n_dupes = len(rows)
@@ -203,12 +212,10 @@ def check_sets(
 
     if other is not None:
         other_name, other_ids, ours, theirs = _other_columns(gs, other)
-        ours_raw = list(zip(*ours, strict=True))
-        ours_norm_columns = [[normalize_text(t) for t in column] for column in ours]
-        ours_norm = list(zip(*ours_norm_columns, strict=True))
-        theirs_norm_columns = [[normalize_text(t) for t in column] for column in theirs]
-        exact = {key: k for k, key in enumerate(zip(*theirs, strict=True))}
-        norm = {key: k for k, key in enumerate(zip(*theirs_norm_columns, strict=True))}
+        ours_raw, ours_norm_columns, ours_norm = _keys(ours)
+        theirs_raw, theirs_norm_columns, theirs_norm = _keys(theirs)
+        exact = {key: k for k, key in enumerate(theirs_raw)}
+        norm = {key: k for k, key in enumerate(theirs_norm)}
         leaked: set[int] = set()
         for i in range(len(ids)):
             if ours_raw[i] in exact:
