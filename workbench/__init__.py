@@ -18,12 +18,14 @@ from workbench.errors import ConfigError, DatasetError, WorkbenchError
 
 if TYPE_CHECKING:
     from workbench.datasets import CheckReport, GoldenSet
+    from workbench.prompts import PromptVariant
 
 __all__ = [
     "CheckReport",
     "ConfigError",
     "DatasetError",
     "GoldenSet",
+    "PromptVariant",
     "WorkbenchError",
     "__version__",
 ]
@@ -32,6 +34,7 @@ __all__ = [
 _LAZY = {
     "GoldenSet": "workbench.datasets",
     "CheckReport": "workbench.datasets",
+    "PromptVariant": "workbench.prompts",
 }
 
 

@@ -1,0 +1,12 @@
+"""Prompt variants: sandboxed Jinja2 templates checked against a golden set before any call.
+
+Example:
+    >>> from workbench.prompts import PromptVariant
+    >>> v = PromptVariant("terse", user="Classify: {{ message }}")
+    >>> v.render({"message": "refund please"})[-1]["content"]
+    'Classify: refund please'
+"""
+
+from ._variant import PromptVariant
+
+__all__ = ["PromptVariant"]
