@@ -11,13 +11,19 @@ Example:
 from __future__ import annotations
 
 import importlib
+import os
 from typing import TYPE_CHECKING, Any
 
-from workbench._version import __version__
-from workbench.errors import ConfigError, DatasetError, WorkbenchError
+# litellm (imported lazily by workbench.models, and by mlflow.genai) must use its bundled price
+# map: otherwise it fetches one over the network at import, and prices stop being reproducible.
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+from workbench._version import __version__  # noqa: E402
+from workbench.errors import ConfigError, DatasetError, WorkbenchError  # noqa: E402
 
 if TYPE_CHECKING:
     from workbench.datasets import CheckReport, GoldenSet
+    from workbench.models import ModelSpec
     from workbench.prompts import PromptVariant
 
 __all__ = [
@@ -25,6 +31,7 @@ __all__ = [
     "ConfigError",
     "DatasetError",
     "GoldenSet",
+    "ModelSpec",
     "PromptVariant",
     "WorkbenchError",
     "__version__",
@@ -35,6 +42,7 @@ _LAZY = {
     "GoldenSet": "workbench.datasets",
     "CheckReport": "workbench.datasets",
     "PromptVariant": "workbench.prompts",
+    "ModelSpec": "workbench.models",
 }
 
 

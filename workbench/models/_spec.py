@@ -1,0 +1,184 @@
+"""``ModelSpec``: which model to call, with which decoding parameters, at which price."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from workbench.errors import ConfigError
+
+from ._litellm import litellm, litellm_version
+
+__all__ = ["ModelSpec", "Pricing"]
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_KEY_LIKE = re.compile(r"^(sk-|sk_|AIza|xai-|gsk_|hf_)|^[A-Za-z0-9_\-]{32,}$")
+
+
+@dataclass(frozen=True)
+class Pricing:
+    """Prices in US dollars per million tokens, and where they came from."""
+
+    input_per_1m: float | None
+    """Price of a million prompt tokens (None when unknown and accepted)."""
+    output_per_1m: float | None
+    """Price of a million completion tokens (None when unknown and accepted)."""
+    source: str
+    """``"override"``, ``"litellm <version> local cost map"`` or ``"unknown (accepted)"``."""
+
+    def cost(self, prompt_tokens: int, completion_tokens: int) -> float | None:
+        """Dollar cost of one call, or None when the price is unknown.
+
+        Example:
+            >>> Pricing(0.15, 0.60, "override").cost(1000, 500)
+            0.00045
+        """
+        if self.input_per_1m is None or self.output_per_1m is None:
+            return None
+        return round(
+            (prompt_tokens * self.input_per_1m + completion_tokens * self.output_per_1m) / 1e6, 12
+        )
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model to compare: a litellm model string plus decoding parameters and pricing.
+
+    Args:
+        id: any litellm model string: ``"openai/gpt-4o-mini"``, ``"anthropic/..."``,
+            ``"ollama/llama3"``, ``"openai/<name>"`` with ``api_base`` for an
+            OpenAI-compatible server.
+        temperature, max_tokens, seed, top_p: decoding parameters (None: provider default).
+        api_base: endpoint URL for self-hosted or proxy servers.
+        api_key_env: the *name* of the environment variable holding the API key. The key is
+            read at call time and never stored in the spec, results, logs or reports. Without
+            it, litellm reads the provider's usual variable (e.g. ``OPENAI_API_KEY``).
+        input_price_per_1m, output_price_per_1m: a price override in dollars per million
+            tokens (both or neither).
+        accept_unknown_cost: run a model whose price is unknown (cost is reported as unknown
+            and budgets cannot be enforced for it).
+        timeout_s: per-call timeout in seconds.
+
+    Example:
+        >>> ModelSpec("openai/gpt-4o-mini", temperature=0).pricing().input_per_1m  # doctest: +SKIP
+        0.15
+    """
+
+    id: str
+    temperature: float | None = None
+    max_tokens: int | None = None
+    seed: int | None = None
+    top_p: float | None = None
+    api_base: str | None = None
+    api_key_env: str | None = None
+    input_price_per_1m: float | None = None
+    output_price_per_1m: float | None = None
+    accept_unknown_cost: bool = False
+    timeout_s: float = 60.0
+
+    def __post_init__(self) -> None:
+        where = f"model {self.id!r}"
+        if not isinstance(self.id, str) or not self.id.strip() or self.id != self.id.strip():
+            raise ConfigError(
+                f"invalid model id {self.id!r}",
+                fix='Pass a litellm model string such as "openai/gpt-4o-mini".',
+            )
+        checks = [
+            (self.temperature is not None and not 0 <= self.temperature <= 2, "temperature", "0–2"),
+            (self.top_p is not None and not 0 < self.top_p <= 1, "top_p", "in (0, 1]"),
+            (self.max_tokens is not None and self.max_tokens < 1, "max_tokens", "≥ 1"),
+            (self.timeout_s <= 0, "timeout_s", "> 0"),
+        ]
+        for bad, name, allowed in checks:
+            if bad:
+                raise ConfigError(
+                    f"{name}={getattr(self, name)!r} is out of range",
+                    where=where,
+                    fix=f"Use {allowed}.",
+                )
+        prices = (self.input_price_per_1m, self.output_price_per_1m)
+        if (prices[0] is None) != (prices[1] is None):
+            raise ConfigError(
+                "only one of input_price_per_1m / output_price_per_1m is given",
+                where=where,
+                fix="Give both prices (dollars per million tokens) or neither.",
+            )
+        if any(p is not None and p < 0 for p in prices):
+            raise ConfigError(
+                "prices cannot be negative", where=where, fix="Use dollars per 1M tokens."
+            )
+        if self.api_key_env is not None:
+            if _KEY_LIKE.search(self.api_key_env) or not _ENV_NAME.fullmatch(self.api_key_env):
+                # never echo the value: it may be a real key pasted in the wrong place
+                raise ConfigError(
+                    "api_key_env must be the NAME of an environment variable, not a key",
+                    where=where,
+                    fix='Export the key (export MY_KEY=...) and pass api_key_env="MY_KEY".',
+                )
+
+    def pricing(self) -> Pricing:
+        """Prices for cost estimates: the override, else the installed litellm's cost map.
+
+        Raises:
+            ConfigError: when the price is unknown and neither a price nor
+                ``accept_unknown_cost=True`` was given (checked before any call is made).
+        """
+        if self.input_price_per_1m is not None and self.output_price_per_1m is not None:
+            return Pricing(self.input_price_per_1m, self.output_price_per_1m, "override")
+        try:
+            info = litellm().get_model_info(self.id)
+            inp, out = info.get("input_cost_per_token"), info.get("output_cost_per_token")
+        except Exception:  # litellm raises several types for an unmapped model
+            inp = out = None
+        if inp is not None and out is not None:
+            return Pricing(
+                round(float(inp) * 1e6, 9),
+                round(float(out) * 1e6, 9),
+                f"litellm {litellm_version()} local cost map",
+            )
+        if self.accept_unknown_cost:
+            return Pricing(None, None, "unknown (accepted)")
+        raise ConfigError(
+            f"no price for this model in litellm {litellm_version()}'s local cost map",
+            where=f"model {self.id!r}",
+            fix="Pass input_price_per_1m=... and output_price_per_1m=... (dollars per million "
+            "tokens), or accept_unknown_cost=True to run without cost accounting.",
+        )
+
+    def params(self) -> dict[str, Any]:
+        """What identifies the model and its settings (for MLflow params and reports).
+
+        Holds the key's variable *name* at most, never a key.
+        """
+        data = asdict(self)
+        data["model"] = data.pop("id")
+        return {k: v for k, v in data.items() if v is not None}
+
+    def call_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for ``litellm.acompletion`` (the key is read from the env now).
+
+        Retries are off in litellm (``num_retries=0``) and in the OpenAI SDK underneath
+        (``max_retries=0``): the workbench's executor owns retries (DESIGN.md, Settled 1).
+        """
+        kwargs: dict[str, Any] = {
+            "model": self.id,
+            "timeout": self.timeout_s,
+            "num_retries": 0,
+            "max_retries": 0,
+        }
+        for name in ("temperature", "max_tokens", "seed", "top_p", "api_base"):
+            value = getattr(self, name)
+            if value is not None:
+                kwargs[name] = value
+        if self.api_key_env is not None:
+            key = os.environ.get(self.api_key_env)
+            if not key:
+                raise ConfigError(
+                    f"environment variable {self.api_key_env} is not set",
+                    where=f"model {self.id!r}",
+                    fix=f"export {self.api_key_env}=... before starting Python (or Jupyter).",
+                )
+            kwargs["api_key"] = key
+        return kwargs
