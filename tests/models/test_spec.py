@@ -52,12 +52,18 @@ def test_price_override_and_accepted_unknown() -> None:
         ({"input_price_per_1m": -1.0, "output_price_per_1m": 1.0}, "cannot be negative"),
         ({"api_key_env": SECRET}, "NAME of an environment variable, not a key"),
         ({"api_key_env": "MY KEY"}, "NAME of an environment variable"),
+        ({"api_key_env": "Ab3dEf6hIj9kLm2nOp5qRs8tUv"}, "not a key"),
     ],
 )
 def test_invalid_specs(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message) as info:
         ModelSpec("openai/gpt-4o-mini", **kwargs)
     assert SECRET not in str(info.value)
+
+
+def test_long_variable_names_are_fine() -> None:
+    spec = ModelSpec("openai/gpt-4o-mini", api_key_env="MY_COMPANY_AZURE_OPENAI_API_KEY_PROD")
+    assert spec.params()["api_key_env"] == "MY_COMPANY_AZURE_OPENAI_API_KEY_PROD"
 
 
 def test_invalid_id() -> None:

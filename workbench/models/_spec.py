@@ -14,7 +14,15 @@ from ._litellm import litellm, litellm_version
 __all__ = ["ModelSpec", "Pricing"]
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_KEY_LIKE = re.compile(r"^(sk-|sk_|AIza|xai-|gsk_|hf_)|^[A-Za-z0-9_\-]{32,}$")
+_KEY_PREFIX = re.compile(r"^(sk-|sk_|AIza|xai-|gsk_|hf_)")
+
+
+def _looks_like_a_key(value: str) -> bool:
+    """Known key prefixes, or a long mixed-case alphanumeric string (names are not like that)."""
+    mixed = any(c.islower() for c in value) and any(c.isupper() for c in value)
+    return bool(_KEY_PREFIX.match(value)) or (
+        len(value) >= 24 and mixed and any(c.isdigit() for c in value)
+    )
 
 
 @dataclass(frozen=True)
@@ -110,7 +118,7 @@ class ModelSpec:
                 "prices cannot be negative", where=where, fix="Use dollars per 1M tokens."
             )
         if self.api_key_env is not None:
-            if _KEY_LIKE.search(self.api_key_env) or not _ENV_NAME.fullmatch(self.api_key_env):
+            if _looks_like_a_key(self.api_key_env) or not _ENV_NAME.fullmatch(self.api_key_env):
                 # never echo the value: it may be a real key pasted in the wrong place
                 raise ConfigError(
                     "api_key_env must be the NAME of an environment variable, not a key",
