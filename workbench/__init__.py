@@ -22,19 +22,33 @@ from workbench._version import __version__  # noqa: E402
 from workbench.errors import ConfigError, DatasetError, WorkbenchError  # noqa: E402
 
 if TYPE_CHECKING:
+    from workbench import scorers
     from workbench.datasets import CheckReport, GoldenSet
-    from workbench.models import ModelSpec
+    from workbench.models import ModelSpec, RetryPolicy
     from workbench.prompts import PromptVariant
+    from workbench.runner import Comparison, Plan, acompare, compare, plan
+    from workbench.scorers import Score, scorer
+    from workbench.stats import mean_ci
 
 __all__ = [
     "CheckReport",
+    "Comparison",
     "ConfigError",
     "DatasetError",
     "GoldenSet",
     "ModelSpec",
+    "Plan",
     "PromptVariant",
+    "RetryPolicy",
+    "Score",
     "WorkbenchError",
     "__version__",
+    "acompare",
+    "compare",
+    "mean_ci",
+    "plan",
+    "scorer",
+    "scorers",
 ]
 
 # public name -> module that defines it, imported on first attribute access (PEP 562)
@@ -43,10 +57,24 @@ _LAZY = {
     "CheckReport": "workbench.datasets",
     "PromptVariant": "workbench.prompts",
     "ModelSpec": "workbench.models",
+    "RetryPolicy": "workbench.models",
+    "Comparison": "workbench.runner",
+    "Plan": "workbench.runner",
+    "plan": "workbench.runner",
+    "compare": "workbench.runner",
+    "acompare": "workbench.runner",
+    "Score": "workbench.scorers",
+    "scorer": "workbench.scorers",
+    "mean_ci": "workbench.stats",
 }
+_SUBMODULES = {"scorers"}
 
 
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        value = importlib.import_module(f"workbench.{name}")
+        globals()[name] = value
+        return value
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'workbench' has no attribute {name!r}")

@@ -17,6 +17,8 @@ from workbench.errors import WorkbenchError
 EXIT_OK = 0
 EXIT_CRASH = 1
 EXIT_USAGE = 2
+EXIT_BUDGET = 12
+EXIT_INTERRUPTED = 130
 
 SHIPPED_SETS = ("support_triage", "invoice_extraction", "grounded_qa")
 
@@ -41,6 +43,51 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         print(f"  frozen manifest verified; version {gs.version}")
         print("  " + gs.check().summary + "\n")
     return EXIT_OK
+
+
+def _run_experiment(path: Path, *, dry_run: bool, out: Path | None, resume: bool,
+                    no_cache: bool, budget: float | None, progress: bool = True) -> int:
+    from workbench.runner import plan, run_plan
+    from workbench.runner._config import load_experiment
+
+    loaded = load_experiment(path)
+    opts = loaded.options()
+    if budget is not None:
+        opts["budget_usd"] = budget
+    p = plan(loaded.golden_set, loaded.models, loaded.variants, loaded.scorers,
+             repeats=opts["repeats"], budget_usd=opts["budget_usd"], seed=opts["seed"],
+             leakage=opts["leakage"], cases=opts["cases"])
+    print(p)
+    print()
+    if dry_run:
+        print("dry run: nothing was called")
+        return EXIT_OK
+    cmp = run_plan(p, concurrency=opts["concurrency"], cache=opts["cache"] and not no_cache,
+                   resume=resume, progress=progress)
+    print()
+    print(cmp.summary_text())
+    meta = cmp.meta
+    print(f"\n{meta['calls_recorded']}/{meta['calls_planned']} calls recorded, "
+          f"{int(cmp.results['cache_hit'].sum())} from the cache, billed ${cmp.spent_usd:.4f} "
+          f"in {meta['duration_s']:.1f} s")
+    if out is not None:
+        saved = cmp.save(out)
+        print(f"saved to {saved}/ (results.parquet, comparison.json)")
+    if cmp.status == "budget_stopped":
+        print(f"STOPPED: {cmp.stop_reason}. Partial results kept; raise budget_usd and rerun "
+              "with --resume to finish.", file=sys.stderr)
+        return EXIT_BUDGET
+    if cmp.status == "interrupted":
+        print(f"INTERRUPTED: {cmp.stop_reason}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return EXIT_OK
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    return _run_experiment(Path(args.experiment), dry_run=args.dry_run,
+                           out=Path(args.out) if args.out else None, resume=args.resume,
+                           no_cache=args.no_cache, budget=args.budget,
+                           progress=not args.no_progress)
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
@@ -81,6 +128,21 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run the offline demo on the shipped golden sets")
     demo.add_argument("--datasets", help="directory of the shipped sets (default: ./datasets)")
     demo.set_defaults(func=_cmd_demo)
+
+    run = sub.add_parser(
+        "run", help="run an experiment file: plan, calls with progress, summary",
+        description="Exit codes: 0 complete, 12 stopped by the budget (partial results kept), "
+        "2 configuration error, 130 interrupted, 1 crash.",
+    )
+    run.add_argument("experiment", help="experiment file (YAML)")
+    run.add_argument("--dry-run", action="store_true", help="validate and print the plan only")
+    run.add_argument("--out", help="save the comparison (results.parquet + comparison.json)")
+    run.add_argument("--resume", action="store_true",
+                     help="continue an unfinished run of the same experiment (no call twice)")
+    run.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    run.add_argument("--budget", type=float, help="override budget_usd")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.set_defaults(func=_cmd_run)
 
     ds = sub.add_parser("dataset", help="validate, inspect, check and freeze golden sets")
     ds_sub = ds.add_subparsers(dest="dataset_command", required=True, metavar="ACTION")

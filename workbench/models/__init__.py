@@ -1,4 +1,6 @@
-"""Models: ``ModelSpec`` (any litellm model string), pricing, and the only litellm importer.
+"""Models: ``ModelSpec`` (any litellm model string), pricing, the call path, simulated models.
+
+This is the only package that imports litellm (lazily: ``import workbench`` stays fast).
 
 Example:
     >>> from workbench.models import ModelSpec
@@ -7,6 +9,8 @@ Example:
     'openai/gpt-4o-mini'
 """
 
+from ._cache import CallCache, default_cache_dir
+from ._executor import RetryPolicy
 from ._spec import ModelSpec, Pricing
 
-__all__ = ["ModelSpec", "Pricing"]
+__all__ = ["CallCache", "ModelSpec", "Pricing", "RetryPolicy", "default_cache_dir"]

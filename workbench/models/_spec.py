@@ -68,6 +68,12 @@ class ModelSpec:
         accept_unknown_cost: run a model whose price is unknown (cost is reported as unknown
             and budgets cannot be enforced for it).
         timeout_s: per-call timeout in seconds.
+        name: the label in results, tables and MLflow (default: ``id``); give one to compare
+            two settings of the same model, e.g. ``ModelSpec("sim/small", temperature=0,
+            name="small-t0")``.
+        max_concurrency: calls in flight to this model at most (on top of the run's limit).
+        rpm, tpm: the provider's requests and tokens per minute for this model; the executor
+            paces calls to stay under them.
 
     Example:
         >>> ModelSpec("openai/gpt-4o-mini", temperature=0).pricing().input_per_1m  # doctest: +SKIP
@@ -85,6 +91,10 @@ class ModelSpec:
     output_price_per_1m: float | None = None
     accept_unknown_cost: bool = False
     timeout_s: float = 60.0
+    name: str | None = None
+    max_concurrency: int | None = None
+    rpm: int | None = None
+    tpm: int | None = None
 
     def __post_init__(self) -> None:
         where = f"model {self.id!r}"
@@ -98,6 +108,10 @@ class ModelSpec:
             (self.top_p is not None and not 0 < self.top_p <= 1, "top_p", "in (0, 1]"),
             (self.max_tokens is not None and self.max_tokens < 1, "max_tokens", "≥ 1"),
             (self.timeout_s <= 0, "timeout_s", "> 0"),
+            (self.max_concurrency is not None and self.max_concurrency < 1, "max_concurrency",
+             "≥ 1"),
+            (self.rpm is not None and self.rpm < 1, "rpm", "≥ 1"),
+            (self.tpm is not None and self.tpm < 1, "tpm", "≥ 1"),
         ]
         for bad, name, allowed in checks:
             if bad:
@@ -125,6 +139,24 @@ class ModelSpec:
                     where=where,
                     fix='Export the key (export MY_KEY=...) and pass api_key_env="MY_KEY".',
                 )
+
+    @property
+    def label(self) -> str:
+        """How the model is named in results: ``name`` if given, else ``id``."""
+        return self.name or self.id
+
+    @property
+    def simulated(self) -> bool:
+        """True for the offline simulated models (``sim/...``), which are not real LLMs."""
+        return self.id.startswith("sim/")
+
+    def identity(self) -> dict[str, Any]:
+        """What determines the model's answers (the call cache key's model part).
+
+        Labels, limits, timeouts and prices do not change an answer, so they are left out.
+        """
+        keys = ("id", "temperature", "max_tokens", "seed", "top_p", "api_base")
+        return {k: getattr(self, k) for k in keys if getattr(self, k) is not None}
 
     def pricing(self) -> Pricing:
         """Prices for cost estimates: the override, else the installed litellm's cost map.

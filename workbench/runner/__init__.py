@@ -1,0 +1,14 @@
+"""The runner: ``plan`` and ``compare`` the case × model × variant matrix; ``Comparison``.
+
+Example:
+    >>> import workbench as wb
+    >>> gs = wb.GoldenSet.load("datasets/support_triage/golden.jsonl")  # doctest: +SKIP
+    >>> wb.plan(gs, ["sim/large"], [wb.PromptVariant("t", user="{{ message }}")])  # doctest: +SKIP
+"""
+
+from ._comparison import RESULT_COLUMNS, Comparison
+from ._plan import Cell, Plan, plan
+from ._run import acompare, compare, run_plan
+
+__all__ = ["RESULT_COLUMNS", "Cell", "Comparison", "Plan", "acompare", "compare", "plan",
+           "run_plan"]

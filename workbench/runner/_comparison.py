@@ -1,0 +1,283 @@
+"""``Comparison``: the results table of a run, its summary, and saving/loading it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from workbench.errors import ConfigError
+from workbench.stats import mean_ci
+
+__all__ = ["RESULT_COLUMNS", "Comparison"]
+
+SCHEMA_VERSION = 1
+
+RESULT_COLUMNS = [
+    "case_id", "model", "variant", "repeat", "output", "error_type", "error", "finish_reason",
+    "attempts", "latency_s", "ttft_s", "prompt_tokens", "completion_tokens", "cost_usd",
+    "billed_usd", "cache_hit", "judge_cost_usd",
+]
+"""The fixed columns of ``Comparison.results`` (DESIGN.md, Settled 7); ``score.<name>`` and
+``slice.<name>`` columns follow."""
+
+_DTYPES = {
+    "case_id": "string", "model": "string", "variant": "string", "repeat": "int64",
+    "output": "string", "error_type": "string", "error": "string", "finish_reason": "string",
+    "attempts": "int64", "latency_s": "float64", "ttft_s": "float64",
+    "prompt_tokens": "Int64", "completion_tokens": "Int64", "cost_usd": "float64",
+    "billed_usd": "float64", "cache_hit": "bool", "judge_cost_usd": "float64",
+}
+
+Status = Literal["complete", "budget_stopped", "interrupted"]
+
+
+def results_frame(rows: Sequence[dict[str, Any]], extra: Sequence[str]) -> pd.DataFrame:
+    """Build the typed results table from row dicts (fixed columns, then scores and slices)."""
+    columns = RESULT_COLUMNS + list(extra)
+    df = pd.DataFrame(list(rows), columns=columns)
+    for col, dtype in _DTYPES.items():
+        df[col] = df[col].astype(dtype)  # type: ignore[call-overload]
+    for col in extra:
+        if col.startswith("score."):
+            df[col] = df[col].astype("float64")
+        else:
+            df[col] = df[col].astype("string")
+    return df.sort_values(["model", "variant", "repeat", "case_id"], kind="stable").reset_index(
+        drop=True
+    )
+
+
+class Comparison:
+    """The outcome of ``compare``: one row per case × model × variant × repeat, and metadata.
+
+    Attributes:
+        results: the tidy results table (see ``RESULT_COLUMNS``; inputs and expected answers
+            are not copied in: join the golden set on ``case_id``).
+        meta: what was compared and how (golden set digest, model params and pricing, variant
+            templates and versions, scorers and their arguments, seed, budget, status).
+        status: ``"complete"``, ``"budget_stopped"`` or ``"interrupted"``.
+    """
+
+    def __init__(self, results: pd.DataFrame, meta: dict[str, Any]) -> None:
+        self.results = results
+        self.meta = meta
+
+    # ---------------------------------------------------------------- basic facts
+    @property
+    def status(self) -> Status:
+        """Whether every planned call finished."""
+        return self.meta["status"]  # type: ignore[no-any-return]
+
+    @property
+    def complete(self) -> bool:
+        """True when every planned call finished."""
+        return self.status == "complete"
+
+    @property
+    def stop_reason(self) -> str | None:
+        """Why the run stopped early, if it did."""
+        return self.meta.get("stop_reason")
+
+    @property
+    def scorers(self) -> list[str]:
+        """Scorer names (the ``score.<name>`` columns)."""
+        return [c.removeprefix("score.") for c in self.results.columns if c.startswith("score.")]
+
+    @property
+    def simulated_models(self) -> list[str]:
+        """Labels of the simulated (offline) models in this comparison."""
+        return [m["label"] for m in self.meta.get("models", []) if m.get("simulated")]
+
+    @property
+    def spent_usd(self) -> float:
+        """Dollars billed by this run (cache hits cost nothing)."""
+        return float(self.results["billed_usd"].sum())
+
+    # ---------------------------------------------------------------- summary
+    def summary(self, *, errors: Literal["zero", "drop"] = "zero") -> pd.DataFrame:
+        """Per (model, variant): mean scores with 95% CIs, cost, latency percentiles, errors.
+
+        Repeats are averaged within a case before the interval is computed, so the interval is
+        over cases. ``errors="zero"`` (default) counts a failed call as score 0, so a model
+        never looks better by failing; ``"drop"`` leaves failed calls out. ``df.attrs`` records
+        the interval method per scorer and how errors were counted.
+
+        Example:
+            >>> cmp.summary()[["n_cases", "label_match", "label_match_low"]]  # doctest: +SKIP
+        """
+        if errors not in ("zero", "drop"):
+            raise ConfigError(f"errors={errors!r}", fix='Use errors="zero" or errors="drop".')
+        df = self.results
+        out: list[dict[str, Any]] = []
+        methods: dict[str, str] = {}
+        simulated = set(self.simulated_models)
+        for (model, variant), group in df.groupby(["model", "variant"], sort=False, observed=True):
+            failed = group["error_type"].notna()
+            row: dict[str, Any] = {
+                "model": model,
+                "variant": variant,
+                "n_cases": int(group["case_id"].nunique()),
+                "n_calls": len(group),
+                "errors": int(failed.sum()),
+                "error_rate": float(failed.mean()) if len(group) else float("nan"),
+            }
+            for name in self.scorers:
+                values = group[f"score.{name}"].astype("float64")
+                if errors == "zero":
+                    values = values.where(~failed, 0.0)
+                else:
+                    values = values.where(~failed)
+                per_case = values.groupby(group["case_id"], observed=True).mean()
+                ci = mean_ci(per_case.to_numpy())
+                row[name] = ci.mean
+                row[f"{name}_low"] = ci.low
+                row[f"{name}_high"] = ci.high
+                methods[name] = f"{ci.method} {int(ci.confidence * 100)}%"
+            latency = group["latency_s"].dropna().to_numpy()
+            cost = group["cost_usd"]
+            row.update(
+                {
+                    "cost_usd": float(cost.sum()) if cost.notna().any() else float("nan"),
+                    "cost_per_case_usd": float(cost.sum()) / max(1, row["n_cases"])
+                    if cost.notna().any() else float("nan"),
+                    "billed_usd": float(group["billed_usd"].sum()),
+                    "judge_cost_usd": float(group["judge_cost_usd"].fillna(0).sum()),
+                    "latency_p50_s": _pct(latency, 50),
+                    "latency_p95_s": _pct(latency, 95),
+                    "latency_p99_s": _pct(latency, 99),
+                    "prompt_tokens": int(group["prompt_tokens"].fillna(0).sum()),
+                    "completion_tokens": int(group["completion_tokens"].fillna(0).sum()),
+                    "cache_hits": int(group["cache_hit"].sum()),
+                    "simulated": model in simulated,
+                }
+            )
+            out.append(row)
+        table = pd.DataFrame(out).set_index(["model", "variant"])
+        table.attrs["ci_method"] = methods
+        table.attrs["errors"] = errors
+        return table
+
+    def summary_text(self, *, errors: Literal["zero", "drop"] = "zero") -> str:
+        """The summary as a plain-text table, with its footnotes (used by the CLI)."""
+        table = self.summary(errors=errors)
+        shown = pd.DataFrame(index=table.index)
+        shown["n"] = table["n_cases"]
+        for name in self.scorers:
+            shown[name] = [
+                "n/a" if np.isnan(m) else f"{m:.3f} [{lo:.3f}, {hi:.3f}]"
+                for m, lo, hi in zip(
+                    table[name], table[f"{name}_low"], table[f"{name}_high"], strict=True
+                )
+            ]
+        shown["errors"] = [f"{e} ({r:.0%})" for e, r in zip(table["errors"], table["error_rate"],
+                                                               strict=True)]
+        shown["cost"] = [_money(v) for v in table["cost_usd"]]
+        shown["$/case"] = [_money(v) for v in table["cost_per_case_usd"]]
+        shown["p50 s"] = table["latency_p50_s"].map(lambda v: f"{v:.2f}")
+        shown["p95 s"] = table["latency_p95_s"].map(lambda v: f"{v:.2f}")
+        shown["cached"] = table["cache_hits"]
+        lines = [shown.to_string()]
+        methods = table.attrs["ci_method"]
+        if methods:
+            lines.append(
+                "CIs: " + ", ".join(f"{k}: {v}" for k, v in methods.items())
+                + f"; failed calls counted as {'0' if errors == 'zero' else 'missing'}"
+            )
+        if self.simulated_models:
+            lines.append(
+                "SIMULATED models (offline stand-ins, not real LLMs): "
+                + ", ".join(self.simulated_models)
+            )
+        if not self.complete:
+            lines.append(f"INCOMPLETE ({self.status}): {self.stop_reason}")
+        return "\n".join(lines)
+
+    # ---------------------------------------------------------------- display
+    def __repr__(self) -> str:
+        """``<Comparison support_triage: 4 configurations, 624 rows, complete, $0.0312>``."""
+        configs = self.results.groupby(["model", "variant"], observed=True).ngroups
+        sim = ", simulated" if self.simulated_models else ""
+        return (
+            f"<Comparison {self.meta.get('golden_set', {}).get('name', '?')}: {configs} "
+            f"configurations, {len(self.results)} rows, {self.status}{sim}, "
+            f"billed ${self.spent_usd:.4f}>"
+        )
+
+    def _repr_html_(self) -> str:
+        from ._html import comparison_html
+
+        return comparison_html(self)
+
+    # ---------------------------------------------------------------- persistence
+    def save(self, directory: str | Path) -> Path:
+        """Write ``results.parquet`` and ``comparison.json`` (with ``schema_version``) to a dir.
+
+        Example:
+            >>> cmp.save("runs/triage-2026-11-25")  # doctest: +SKIP
+        """
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        self.results.to_parquet(out / "results.parquet", index=False)
+        meta = {"schema_version": SCHEMA_VERSION, **self.meta}
+        (out / "comparison.json").write_text(
+            json.dumps(meta, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
+        )
+        return out
+
+    @classmethod
+    def load(cls, directory: str | Path) -> Comparison:
+        """Read a comparison written by :meth:`save`.
+
+        Raises:
+            ConfigError: when the directory lacks the files or was written by a newer version.
+        """
+        src = Path(directory)
+        meta_path, results_path = src / "comparison.json", src / "results.parquet"
+        if not meta_path.is_file() or not results_path.is_file():
+            raise ConfigError(
+                "not a saved comparison (comparison.json and results.parquet expected)",
+                where=str(src),
+                fix="Pass the directory given to Comparison.save().",
+            )
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        version = meta.pop("schema_version", None)
+        if not isinstance(version, int) or version > SCHEMA_VERSION:
+            raise ConfigError(
+                f"comparison schema_version {version!r} is not supported (this workbench "
+                f"reads up to {SCHEMA_VERSION})",
+                where=str(meta_path),
+                fix="Upgrade workbench to read it.",
+            )
+        results = pd.read_parquet(results_path)
+        extra = [c for c in results.columns if c not in RESULT_COLUMNS]
+        records: list[dict[str, Any]] = [
+            {str(k): v for k, v in r.items()} for r in results.to_dict("records")
+        ]
+        return cls(results_frame(records, extra), meta)
+
+    def to_config(self, path: str | Path | None = None) -> str:
+        """The experiment file (YAML) that reproduces this comparison; written to ``path``.
+
+        Example:
+            >>> print(cmp.to_config("experiments/triage.yaml"))  # doctest: +SKIP
+        """
+        from ._config import experiment_yaml
+
+        text = experiment_yaml(self.meta, base=Path(path).parent if path else None)
+        if path is not None:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).write_text(text, encoding="utf-8")
+        return text
+
+
+def _pct(values: np.ndarray[Any, Any], q: float) -> float:
+    return float(np.percentile(values, q)) if values.size else float("nan")
+
+
+def _money(value: float) -> str:
+    return "unknown" if np.isnan(value) else f"${value:,.4f}"

@@ -1,0 +1,384 @@
+"""Experiment files: a whole comparison in YAML, parsed into the objects the Python API uses.
+
+A minimal file::
+
+    golden_set: ../datasets/support_triage/golden.jsonl
+    models: [sim/large, {id: sim/small, temperature: 0}]
+    variants:
+      - name: terse
+        user: "Classify: {{ message }}"
+    scorers: [{scorer: label_match, args: {field: intent}}]
+
+Paths are relative to the experiment file. Errors name the key path and the line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from workbench.datasets import GoldenSet
+from workbench.datasets._manifest import _line_of
+from workbench.errors import ConfigError, Problem, WorkbenchError, location
+from workbench.models import ModelSpec
+from workbench.prompts import PromptVariant
+from workbench.scorers import FunctionScorer, Scorer, scorer
+
+__all__ = ["Experiment", "experiment_yaml", "load_experiment"]
+
+SCHEMA_VERSION = 1
+_MODEL_FIELDS = [f.name for f in dataclasses.fields(ModelSpec)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class GoldenSetRef(_Strict):
+    """Which golden set, optionally pinned to a digest."""
+
+    path: str
+    """Path of the golden set file (relative to the experiment file)."""
+    digest: str | None = None
+    """``sha256:...``: refuse to run when the file's digest differs."""
+
+
+class ModelEntry(_Strict):
+    """A ``ModelSpec``'s fields (see ``workbench.ModelSpec``)."""
+
+    id: str
+    temperature: float | None = None
+    max_tokens: int | None = None
+    seed: int | None = None
+    top_p: float | None = None
+    api_base: str | None = None
+    api_key_env: str | None = None
+    input_price_per_1m: float | None = None
+    output_price_per_1m: float | None = None
+    accept_unknown_cost: bool = False
+    timeout_s: float = 60.0
+    name: str | None = None
+    max_concurrency: int | None = None
+    rpm: int | None = None
+    tpm: int | None = None
+
+    def spec(self) -> ModelSpec:
+        """The ModelSpec."""
+        return ModelSpec(**self.model_dump())
+
+
+class FewShot(_Strict):
+    """Few-shot examples from the golden set: explicit ids, or a seeded sample."""
+
+    ids: list[str] | None = None
+    sample: int | None = Field(default=None, ge=1)
+    seed: int = 0
+    stratify: str | None = None
+
+    @model_validator(mode="after")
+    def _one_way(self) -> FewShot:
+        if (self.ids is None) == (self.sample is None):
+            raise ValueError("give either ids: [...] or sample: N")
+        return self
+
+
+class VariantEntry(_Strict):
+    """A prompt variant: inline templates or template files."""
+
+    name: str
+    user: str | None = None
+    user_file: str | None = None
+    system: str | None = None
+    system_file: str | None = None
+    few_shot: FewShot | None = None
+    response_format: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _templates(self) -> VariantEntry:
+        if (self.user is None) == (self.user_file is None):
+            raise ValueError("give exactly one of user: or user_file:")
+        if self.system is not None and self.system_file is not None:
+            raise ValueError("give at most one of system: or system_file:")
+        return self
+
+
+class ScorerEntry(_Strict):
+    """A scorer: a built-in name or ``module:function``, its arguments and an optional name."""
+
+    scorer: str
+    args: dict[str, Any] = Field(default_factory=dict)
+    name: str | None = None
+
+
+class Experiment(_Strict):
+    """A whole comparison, as written in an experiment file."""
+
+    schema_version: int = SCHEMA_VERSION
+    name: str | None = None
+    golden_set: GoldenSetRef
+    models: list[ModelEntry] = Field(min_length=1)
+    variants: list[VariantEntry] = Field(min_length=1)
+    scorers: list[ScorerEntry] = Field(default_factory=list)
+    repeats: int = Field(default=1, ge=1)
+    concurrency: int = Field(default=16, ge=1)
+    budget_usd: float | None = Field(default=None, gt=0)
+    cache: bool = True
+    seed: int = 0
+    cases: list[str] | None = None
+    leakage: str = "exclude"
+    mlflow_experiment: str | None = None
+    """MLflow experiment to log to (used once MLflow logging is enabled)."""
+
+    @field_validator("golden_set", mode="before")
+    @classmethod
+    def _path_shorthand(cls, value: Any) -> Any:
+        return {"path": value} if isinstance(value, str) else value
+
+    @field_validator("models", mode="before")
+    @classmethod
+    def _model_shorthand(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"id": v} if isinstance(v, str) else v for v in value]
+        return value
+
+    @field_validator("scorers", mode="before")
+    @classmethod
+    def _scorer_shorthand(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"scorer": v} if isinstance(v, str) else v for v in value]
+        return value
+
+    @field_validator("schema_version")
+    @classmethod
+    def _known(cls, value: int) -> int:
+        if value > SCHEMA_VERSION:
+            raise ValueError(f"schema_version {value} is newer than this workbench reads "
+                             f"({SCHEMA_VERSION}); upgrade workbench")
+        return value
+
+    @field_validator("leakage")
+    @classmethod
+    def _leakage(cls, value: str) -> str:
+        if value not in ("exclude", "error"):
+            raise ValueError("leakage must be 'exclude' or 'error'")
+        return value
+
+
+def _resolve_scorer(entry: ScorerEntry, where: str) -> Scorer:
+    import workbench.scorers as builtins
+
+    ref = entry.scorer
+    if ":" in ref:
+        module_name, _, attr = ref.partition(":")
+        try:
+            target: Any = importlib.import_module(module_name)
+            for part in attr.split("."):
+                target = getattr(target, part)
+        except (ImportError, AttributeError) as exc:
+            raise ConfigError(
+                f"cannot import scorer {ref!r}: {exc}",
+                where=where,
+                fix="Use module:function with the module importable (on PYTHONPATH or "
+                "installed); functions defined in a notebook must move to a module first.",
+            ) from None
+    else:
+        target = getattr(builtins, ref, None)
+        if not isinstance(target, FunctionScorer):
+            names = sorted(n for n in builtins.__all__
+                           if isinstance(getattr(builtins, n), FunctionScorer))
+            raise ConfigError(
+                f"unknown scorer {ref!r}", where=where,
+                fix=f"Use a built-in ({', '.join(names)}) or module:function.",
+            )
+    if not isinstance(target, FunctionScorer):
+        if callable(target):
+            target = scorer(target)
+        else:
+            raise ConfigError(f"{ref!r} is not a scorer", where=where,
+                              fix="Point at a function decorated with @wb.scorer.")
+    try:
+        configured: Scorer = target.configure(name=entry.name, **entry.args)
+        return configured
+    except WorkbenchError as exc:
+        raise ConfigError(exc.problem.what, where=where, fix=exc.problem.fix) from None
+
+
+class LoadedExperiment:
+    """An experiment file turned into API objects, ready for ``plan``/``compare``."""
+
+    def __init__(self, path: Path, experiment: Experiment, golden_set: GoldenSet,
+                 models: list[ModelSpec], variants: list[PromptVariant],
+                 scorers: list[Scorer]) -> None:
+        self.path = path
+        self.experiment = experiment
+        self.golden_set = golden_set
+        self.models = models
+        self.variants = variants
+        self.scorers = scorers
+
+    def options(self) -> dict[str, Any]:
+        """Keyword options for ``plan`` (``plan_options``) plus the run options of ``compare``."""
+        e = self.experiment
+        return {"repeats": e.repeats, "concurrency": e.concurrency, "budget_usd": e.budget_usd,
+                "cache": e.cache, "seed": e.seed, "cases": e.cases, "leakage": e.leakage}
+
+
+def load_experiment(path: str | Path) -> LoadedExperiment:
+    """Read, validate and build everything an experiment file describes (no model is called).
+
+    Raises:
+        ConfigError: naming the file, key path and line of each problem, and the fix.
+    """
+    file = Path(path)
+    if not file.is_file():
+        raise ConfigError("experiment file not found", where=str(file),
+                          fix="Check the path (see examples/ for experiment files).")
+    text = file.read_text(encoding="utf-8")
+    try:
+        data = yaml.safe_load(text)
+        root = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ConfigError(
+            f"malformed YAML: {getattr(exc, 'problem', None) or exc}",
+            where=location(file, line=mark.line + 1 if mark else None),
+            fix="Fix the YAML syntax (indentation, a missing colon or an unclosed quote).",
+        ) from None
+    if not isinstance(data, dict):
+        raise ConfigError("an experiment file must be a mapping", where=str(file),
+                          fix="See examples/triage_experiment.yaml.")
+    try:
+        exp = Experiment.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
+            key = ".".join(str(p) for p in loc) or "(top level)"
+            fix = ("Remove or rename the key." if err["type"] == "extra_forbidden"
+                   else "Fix the value.")
+            problems.append(Problem(location(file, line=_line_of(root, loc)),
+                                    f"{key}: {err['msg']}", fix))
+        raise ConfigError.from_problems(problems) from None
+
+    base = file.parent
+
+    def line_of(*loc: Any) -> str:
+        return location(file, line=_line_of(root, loc))
+
+    gs_path = (base / exp.golden_set.path).resolve()
+    golden_set = GoldenSet.load(gs_path)
+    if exp.golden_set.digest is not None and exp.golden_set.digest != golden_set.digest:
+        raise ConfigError(
+            f"the golden set's digest is {golden_set.digest}, the experiment pins "
+            f"{exp.golden_set.digest}",
+            where=line_of("golden_set", "digest"),
+            fix="The data changed since the experiment was written: restore it, or update "
+            "the pinned digest if the change is intended.",
+        )
+    problems = []
+    models: list[ModelSpec] = []
+    for i, entry in enumerate(exp.models):
+        try:
+            models.append(entry.spec())
+        except WorkbenchError as exc:
+            problems.append(Problem(line_of("models", i), exc.problem.what, exc.problem.fix))
+    variants: list[PromptVariant] = []
+    for i, v in enumerate(exp.variants):
+        try:
+            variants.append(_variant(v, base, golden_set))
+        except WorkbenchError as exc:
+            problems.append(Problem(f"{line_of('variants', i)} ({exc.problem.where})",
+                                    exc.problem.what, exc.problem.fix))
+    scorers: list[Scorer] = []
+    for i, s in enumerate(exp.scorers):
+        try:
+            scorers.append(_resolve_scorer(s, line_of("scorers", i)))
+        except WorkbenchError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ConfigError.from_problems(problems)
+    return LoadedExperiment(file, exp, golden_set, models, variants, scorers)
+
+
+def _read_template(base: Path, name: str) -> str:
+    path = base / name
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read template file: {exc.strerror}", where=str(path),
+                          fix="Check the path (relative to the experiment file).") from None
+
+
+def _variant(v: VariantEntry, base: Path, golden_set: GoldenSet) -> PromptVariant:
+    user = v.user if v.user is not None else _read_template(base, v.user_file or "")
+    system = v.system if v.system_file is None else _read_template(base, v.system_file)
+    few_shot = None
+    if v.few_shot is not None:
+        if v.few_shot.ids is not None:
+            rows = {str(r["id"]): r for r in golden_set.records()}
+            missing = [i for i in v.few_shot.ids if i not in rows]
+            if missing:
+                raise ConfigError(f"few-shot ids not in {golden_set.name!r}: {missing[:5]}",
+                                  where="few_shot.ids", fix="Use ids of the golden set.")
+            few_shot = [rows[i] for i in v.few_shot.ids]
+        else:
+            few_shot = golden_set.sample(v.few_shot.sample or 0, stratify=v.few_shot.stratify,
+                                         seed=v.few_shot.seed).records()
+    return PromptVariant(v.name, user=user, system=system, few_shot=few_shot,
+                         response_format=v.response_format)
+
+
+def experiment_yaml(meta: dict[str, Any], base: Path | None = None) -> str:
+    """The experiment file text that reproduces a comparison (from ``Comparison.meta``)."""
+    gs = meta["golden_set"]
+    gs_path = gs.get("path")
+    if gs_path and base is not None:
+        gs_path = os.path.relpath(Path(gs_path).resolve(), base.resolve())
+    models = []
+    for m in meta["models"]:
+        params = dict(m["params"])
+        params["id"] = params.pop("model")
+        defaults = {f.name: f.default for f in dataclasses.fields(ModelSpec)}
+        models.append({k: v for k, v in params.items() if defaults.get(k, object()) != v
+                       or k == "id"})
+    variants = []
+    for v in meta["variants"]:
+        entry: dict[str, Any] = {"name": v["name"]}
+        if v.get("system") is not None:
+            entry["system"] = v["system"]
+        entry["user"] = v["user"]
+        if v.get("few_shot_ids"):
+            entry["few_shot"] = {"ids": v["few_shot_ids"]}
+        if v.get("response_format"):
+            entry["response_format"] = v["response_format"]
+        variants.append(entry)
+    scorers = []
+    for s in meta["scorers"]:
+        entry = {"scorer": s["ref"]}
+        if s.get("args"):
+            entry["args"] = s["args"]
+        base_name = s["ref"].rsplit(":", 1)[-1].rsplit(".", 1)[-1]
+        if s["name"] != base_name:
+            entry["name"] = s["name"]
+        scorers.append(entry)
+    doc: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "golden_set": {"path": gs_path, "digest": gs["digest"]},
+        "models": models,
+        "variants": variants,
+        "scorers": scorers,
+        "repeats": meta["repeats"],
+        "concurrency": meta["concurrency"],
+        "seed": meta["seed"],
+        "cache": meta["cache"],
+    }
+    if meta.get("budget_usd") is not None:
+        doc["budget_usd"] = meta["budget_usd"]
+    header = "# Reproduces a workbench comparison (written by Comparison.to_config)\n"
+    return header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)

@@ -1,0 +1,386 @@
+"""``compare`` / ``acompare``: run the matrix on the engine loop, score, checkpoint, summarise."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import platform
+import time
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from workbench._version import __version__
+from workbench.datasets import GoldenSet
+from workbench.errors import ConfigError
+from workbench.models import ModelSpec
+from workbench.models._cache import CallCache, default_cache_dir
+from workbench.models._engine import run_async, run_sync
+from workbench.models._executor import (
+    BudgetExhausted,
+    BudgetLedger,
+    CallExecutor,
+    CallRequest,
+    CallResult,
+    RetryPolicy,
+)
+from workbench.models._litellm import litellm_version
+from workbench.prompts import PromptVariant
+from workbench.scorers import FunctionScorer, Scorer, as_score
+
+from ._checkpoint import Checkpoint
+from ._comparison import Comparison, results_frame
+from ._plan import Cell, Leakage, Plan, plan
+
+__all__ = ["acompare", "compare", "run_plan"]
+
+_CALL_FIELDS = list(CallResult().cache_record()) + ["error_type", "error", "billed_usd",
+                                                    "cache_hit"]
+
+
+def _cache_of(cache: bool | str | Path | CallCache) -> CallCache | None:
+    if cache is False:
+        return None
+    if cache is True:
+        return CallCache()
+    if isinstance(cache, CallCache):
+        return cache
+    return CallCache(cache)
+
+
+def scorer_ref(s: Scorer) -> str:
+    """How an experiment file names a scorer: a built-in name or ``module:function``."""
+    if isinstance(s, FunctionScorer):
+        module = s.fn.__module__
+        if module.startswith("workbench.scorers"):
+            return s.fn.__name__
+        return f"{module}:{s.fn.__qualname__}"
+    return f"{type(s).__module__}:{type(s).__qualname__}"
+
+
+class _Progress:
+    """tqdm (notebook bar in Jupyter, text in a terminal) with errors and dollars spent."""
+
+    def __init__(self, total: int, done: int, enabled: bool, label: str) -> None:
+        self.bar: Any = None
+        self.errors = 0
+        self.cached = 0
+        if enabled:
+            from tqdm.auto import tqdm  # type: ignore[import-untyped]
+
+            self.bar = tqdm(total=total, initial=done, desc=label, unit="call", mininterval=0.2,
+                            dynamic_ncols=True)
+
+    def step(self, result: CallResult, spent: float) -> None:
+        self.errors += result.error_type is not None
+        self.cached += result.cache_hit
+        if self.bar is not None:
+            self.bar.set_postfix_str(
+                f"errors={self.errors} cached={self.cached} spent=${spent:.4f}", refresh=False
+            )
+            self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+class _Run:
+    """State of one run on the engine loop."""
+
+    def __init__(self, p: Plan, *, concurrency: int, cache: CallCache | None,
+                 resume: bool, progress: bool, retry: RetryPolicy | None) -> None:
+        self.plan = p
+        self.concurrency = concurrency
+        self.cache = cache
+        self.resume = resume
+        self.progress_enabled = progress
+        self.retry = retry or RetryPolicy()
+        self.stop_reason: str | None = None
+        self.status = "complete"
+        self.tasks: list[asyncio.Task[None]] = []
+        self.rows: dict[str, dict[str, Any]] = {}
+        self.scorer_errors: list[dict[str, str]] = []
+        self.specs = {m.label: m for m in p.models}
+        self.variants = {v.name: v for v in p.variants}
+        records = {str(r["id"]): r for r in p.golden_set.records()}
+        self.cases = {i: MappingProxyType(records[i]) for i in p.case_ids}
+        self.slices = p.golden_set.slices
+        self.checkpoint = Checkpoint(
+            default_cache_dir() / "runs" / f"{p.fingerprint()}.jsonl", p.fingerprint()
+        )
+
+    def interrupt(self) -> None:
+        """Stop now (Ctrl-C, notebook interrupt): cancel calls in flight, keep what finished."""
+        self.status = "interrupted"
+        self.stop_reason = "interrupted by the user; resume with resume=True"
+        for task in self.tasks:
+            task.cancel()
+
+    async def score(self, cell: Cell, call: dict[str, Any]) -> dict[str, Any]:
+        row: dict[str, Any] = {
+            "case_id": cell.case_id, "model": cell.model, "variant": cell.variant,
+            "repeat": cell.repeat, **call, "judge_cost_usd": 0.0,
+        }
+        case = self.cases[cell.case_id]
+        for s in self.plan.scorers:
+            value = float("nan")
+            if call.get("error_type") is None:
+                try:
+                    result = s(case, call.get("output") or "")
+                    if inspect.isawaitable(result):
+                        result = await result
+                    score = as_score(result, scorer_name=s.name)
+                    value = score.value
+                    row["judge_cost_usd"] += score.cost_usd
+                except Exception as exc:  # a scorer bug must not lose the call's result
+                    if len(self.scorer_errors) < 50:
+                        self.scorer_errors.append(
+                            {"case_id": cell.case_id, "scorer": s.name,
+                             "error": f"{type(exc).__name__}: {exc}"[:500]}
+                        )
+            row[f"score.{s.name}"] = value
+        for name in self.slices:
+            label = case.get(name)
+            row[f"slice.{name}"] = None if label is None else str(label)
+        return row
+
+    async def execute(self) -> Comparison:
+        p = self.plan
+        started = time.time()
+        recovered = self.checkpoint.recover() if self.resume else None
+        ledger = BudgetLedger(budget_usd=p.budget_usd)
+        if recovered is not None:
+            ledger.spent_usd = recovered.spent_usd + recovered.open_reservations_usd
+        by_key = {c.key: c for c in p.cells}
+        if recovered is not None:
+            for key, call in recovered.rows.items():
+                if key in by_key:
+                    self.rows[key] = await self.score(by_key[key], call)
+        todo = [c for c in p.cells if c.key not in self.rows]
+        self.checkpoint.open(fresh=not self.resume)
+        ledger.journal = self.checkpoint.reserve
+        executor = CallExecutor(
+            cache=self.cache, budget=ledger, concurrency=self.concurrency, retry=self.retry,
+            seed=p.seed,
+        )
+        bar = _Progress(len(p.cells), len(self.rows), self.progress_enabled,
+                        f"{p.golden_set.name}")
+        cells = iter(todo)
+        observed: dict[tuple[str, str], list[int]] = {}
+
+        async def worker() -> None:
+            for cell in cells:
+                if self.stop_reason is not None:
+                    return
+                seen = observed.get((cell.model, cell.variant))
+                est_completion = cell.est_completion_tokens
+                if seen and seen[1]:
+                    est_completion = max(est_completion, int(seen[0] / seen[1] * 1.5))
+                request = CallRequest(
+                    spec=self.specs[cell.model], messages=cell.messages, key=cell.key,
+                    seed=cell.seed, response_format=self.variants[cell.variant].response_format,
+                    est_prompt_tokens=cell.est_prompt_tokens,
+                    est_completion_tokens=est_completion,
+                )
+                try:
+                    result = await executor.call(request, use_cache=self.cache is not None)
+                except BudgetExhausted:
+                    if self.stop_reason is None:
+                        self.status = "budget_stopped"
+                        self.stop_reason = (
+                            f"stopped by the budget of ${p.budget_usd:,.4f}: spent "
+                            f"${ledger.spent_usd:,.4f}; the next call would pass the budget"
+                        )
+                    return
+                if result.completion_tokens:
+                    tally = observed.setdefault((cell.model, cell.variant), [0, 0])
+                    tally[0] += result.completion_tokens
+                    tally[1] += 1
+                call = {k: getattr(result, k) for k in _CALL_FIELDS}
+                self.checkpoint.record(cell.key, call)
+                self.rows[cell.key] = await self.score(cell, call)
+                bar.step(result, ledger.spent_usd)
+
+        try:
+            self.tasks = [asyncio.ensure_future(worker())
+                          for _ in range(min(self.concurrency, max(1, len(todo))))]
+            await asyncio.gather(*self.tasks, return_exceptions=False)
+        except asyncio.CancelledError:
+            if self.status != "interrupted":  # cancelled from outside (acompare's caller)
+                self.interrupt()
+                raise
+        finally:
+            for task in self.tasks:
+                task.cancel()
+            bar.close()
+            self.checkpoint.close()
+        if self.status == "complete" and len(self.rows) < len(p.cells):
+            self.status = "interrupted"
+            self.stop_reason = f"{len(p.cells) - len(self.rows)} calls did not run"
+        return self.comparison(started, executor, ledger)
+
+    def comparison(self, started: float, executor: CallExecutor, ledger: BudgetLedger
+                   ) -> Comparison:
+        p = self.plan
+        extra = [f"score.{s.name}" for s in p.scorers] + [f"slice.{s}" for s in self.slices]
+        results = results_frame(list(self.rows.values()), extra)
+        gs = p.golden_set
+        meta: dict[str, Any] = {
+            "golden_set": {
+                "name": gs.name, "digest": gs.digest, "version": gs.version,
+                "path": str(gs.path) if gs.path else None, "rows": len(gs),
+                "evaluated": len(p.case_ids), "excluded_few_shot": p.excluded_ids,
+                "slices": gs.slices,
+            },
+            "models": [
+                {
+                    "label": m.label, "simulated": m.simulated, "params": m.params(),
+                    "pricing": {
+                        "input_per_1m": p.pricing[m.label].input_per_1m,
+                        "output_per_1m": p.pricing[m.label].output_per_1m,
+                        "source": p.pricing[m.label].source,
+                    },
+                }
+                for m in p.models
+            ],
+            "variants": [
+                {"name": v.name, "version": v.version, "system": v.system, "user": v.user,
+                 "few_shot_ids": v.few_shot_ids, "response_format": v.response_format}
+                for v in p.variants
+            ],
+            "scorers": [
+                {"name": s.name, "ref": scorer_ref(s), "args": dict(s.args), "version": s.version}
+                for s in p.scorers
+            ],
+            "repeats": p.repeats, "seed": p.seed, "budget_usd": p.budget_usd,
+            "concurrency": self.concurrency, "cache": self.cache is not None,
+            "status": self.status, "stop_reason": self.stop_reason,
+            "calls_planned": len(p.cells), "calls_recorded": len(self.rows),
+            "requests_sent": executor.calls_made,
+            "spent_usd": ledger.spent_usd,
+            "estimated_usd": p.est_cost_usd,
+            "started_at": datetime.fromtimestamp(started, UTC).isoformat(),
+            "duration_s": round(time.time() - started, 3),
+            "versions": {"workbench": __version__, "litellm": litellm_version(),
+                         "python": platform.python_version()},
+            "checkpoint": str(self.checkpoint.path),
+            "scorer_errors": self.scorer_errors,
+        }
+        return Comparison(results, meta)
+
+
+def _prepare(
+    golden_set: GoldenSet, models: Sequence[ModelSpec | str], variants: Sequence[PromptVariant],
+    scorers: Sequence[Scorer], *, repeats: int, concurrency: int, budget_usd: float | None,
+    cache: bool | str | Path | CallCache, seed: int, resume: bool, leakage: Leakage,
+    cases: Sequence[str] | None, progress: bool, retry: RetryPolicy | None,
+) -> _Run:
+    if not isinstance(concurrency, int) or concurrency < 1:
+        raise ConfigError(f"concurrency={concurrency!r}", fix="Use an integer ≥ 1.")
+    p = plan(golden_set, models, variants, scorers, repeats=repeats, budget_usd=budget_usd,
+             seed=seed, leakage=leakage, cases=cases)
+    return _Run(p, concurrency=concurrency, cache=_cache_of(cache), resume=resume,
+                progress=progress, retry=retry)
+
+
+def run_plan(p: Plan, *, concurrency: int = 16, cache: bool | str | Path | CallCache = True,
+             resume: bool = False, progress: bool = True, retry: RetryPolicy | None = None
+             ) -> Comparison:
+    """Run a plan made by :func:`plan` (what ``compare`` does after planning)."""
+    run = _Run(p, concurrency=concurrency, cache=_cache_of(cache), resume=resume,
+               progress=progress, retry=retry)
+    return run_sync(run.execute(), interrupt=run.interrupt)
+
+
+def compare(
+    golden_set: GoldenSet,
+    models: Sequence[ModelSpec | str],
+    variants: Sequence[PromptVariant],
+    scorers: Sequence[Scorer] = (),
+    *,
+    repeats: int = 1,
+    concurrency: int = 16,
+    budget_usd: float | None = None,
+    cache: bool | str | Path | CallCache = True,
+    seed: int = 0,
+    resume: bool = False,
+    leakage: Leakage = "exclude",
+    cases: Sequence[str] | None = None,
+    progress: bool = True,
+    retry: RetryPolicy | None = None,
+) -> Comparison:
+    """Run every case × model × variant × repeat, score the outputs, and return the results.
+
+    Validates everything first (see :func:`plan`), then makes the calls on the workbench's
+    engine loop (so it works in scripts and inside Jupyter's running loop), ``concurrency`` at
+    a time, with retries (exponential backoff with jitter, honouring Retry-After), per-call
+    timeouts (``ModelSpec.timeout_s``) and per-model limits (``ModelSpec.max_concurrency``,
+    ``rpm``, ``tpm``). A failed call is recorded in ``error_type``/``error`` and the run goes
+    on.
+
+    Args:
+        golden_set: the cases.
+        models: ``ModelSpec``s or model strings.
+        variants: prompt variants (names unique).
+        scorers: scorers (names unique); each adds a ``score.<name>`` column.
+        repeats: calls per cell (distinct cache entries), for variance.
+        concurrency: calls in flight at most.
+        budget_usd: stop before spending more (calls in flight may finish); partial results
+            are kept and ``status`` is ``"budget_stopped"``.
+        cache: True (``$WORKBENCH_CACHE_DIR`` or the user cache dir), a directory, or False.
+            A rerun of an unchanged comparison is answered from the cache for $0.
+        seed: seeds simulated models and retry jitter.
+        resume: continue the checkpoint of an earlier, unfinished run of the same comparison:
+            recorded calls are not made again.
+        leakage: ``"exclude"`` few-shot cases from scoring, or ``"error"``.
+        cases: evaluate only these case ids.
+        progress: show a progress bar.
+        retry: the retry policy (default 4 attempts).
+
+    Returns:
+        A :class:`Comparison`. Ctrl-C (or a notebook interrupt) stops the run and returns what
+        finished, with ``status == "interrupted"``.
+
+    Example:
+        >>> import workbench as wb
+        >>> gs = wb.GoldenSet.load("datasets/support_triage/golden.jsonl")  # doctest: +SKIP
+        >>> cmp = wb.compare(gs, ["sim/large", "sim/small"],
+        ...                  [wb.PromptVariant("terse", user="Classify: {{ message }}")],
+        ...                  [wb.scorers.label_match(field="intent")])  # doctest: +SKIP
+        >>> cmp.summary()  # doctest: +SKIP
+    """
+    run = _prepare(golden_set, models, variants, scorers, repeats=repeats,
+                   concurrency=concurrency, budget_usd=budget_usd, cache=cache, seed=seed,
+                   resume=resume, leakage=leakage, cases=cases, progress=progress, retry=retry)
+    return run_sync(run.execute(), interrupt=run.interrupt)
+
+
+async def acompare(
+    golden_set: GoldenSet,
+    models: Sequence[ModelSpec | str],
+    variants: Sequence[PromptVariant],
+    scorers: Sequence[Scorer] = (),
+    **options: Any,
+) -> Comparison:
+    """``await``-able :func:`compare` (same arguments); the calls still run on the engine loop.
+
+    Cancelling the awaiting task stops the run; finished calls stay in the checkpoint, so
+    ``resume=True`` continues it.
+    """
+    run = _prepare(golden_set, models, variants, scorers, **_with_defaults(options))
+    return await run_async(run.execute(), interrupt=run.interrupt)
+
+
+def _with_defaults(options: Mapping[str, Any]) -> dict[str, Any]:
+    defaults: dict[str, Any] = {
+        "repeats": 1, "concurrency": 16, "budget_usd": None, "cache": True, "seed": 0,
+        "resume": False, "leakage": "exclude", "cases": None, "progress": True, "retry": None,
+    }
+    unknown = set(options) - set(defaults)
+    if unknown:
+        raise ConfigError(f"unknown option(s) {sorted(unknown)}",
+                          fix=f"acompare takes {sorted(defaults)}.")
+    return {**defaults, **options}
