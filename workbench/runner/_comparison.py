@@ -157,6 +157,13 @@ class Comparison:
                 }
             )
             out.append(row)
+        if not out:  # nothing completed (e.g. the budget stopped the first call)
+            table = pd.DataFrame(
+                index=pd.MultiIndex.from_tuples([], names=["model", "variant"]),
+                columns=["n_cases", "n_calls", "errors", "error_rate", *self.scorers],
+            )
+            table.attrs["ci_method"], table.attrs["errors"] = {}, errors
+            return table
         table = pd.DataFrame(out).set_index(["model", "variant"])
         table.attrs["ci_method"] = methods
         table.attrs["errors"] = errors
@@ -165,6 +172,8 @@ class Comparison:
     def summary_text(self, *, errors: Literal["zero", "drop"] = "zero") -> str:
         """The summary as a plain-text table, with its footnotes (used by the CLI)."""
         table = self.summary(errors=errors)
+        if table.empty:
+            return f"no calls completed ({self.status}): {self.stop_reason}"
         shown = pd.DataFrame(index=table.index)
         shown["n"] = table["n_cases"]
         for name in self.scorers:

@@ -330,8 +330,10 @@ def _variant(v: VariantEntry, base: Path, golden_set: GoldenSet) -> PromptVarian
         else:
             few_shot = golden_set.sample(v.few_shot.sample or 0, stratify=v.few_shot.stratify,
                                          seed=v.few_shot.seed).records()
-    return PromptVariant(v.name, user=user, system=system, few_shot=few_shot,
-                         response_format=v.response_format)
+    variant = PromptVariant(v.name, user=user, system=system, few_shot=few_shot,
+                            response_format=v.response_format)
+    variant.check(golden_set)
+    return variant
 
 
 def experiment_yaml(meta: dict[str, Any], base: Path | None = None) -> str:

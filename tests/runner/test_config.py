@@ -1,0 +1,111 @@
+"""Experiment files and `workbench run`: validation with key paths and lines, exit codes."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from workbench.cli._main import main
+from workbench.errors import ConfigError
+from workbench.runner._config import load_experiment
+
+from .conftest import small_set
+
+
+def write(tmp_path: Path, body: str, base_url: str = "http://127.0.0.1:9/v1") -> Path:
+    data = small_set(n=9).freeze(tmp_path / "data")
+    (tmp_path / "prompts").mkdir(exist_ok=True)
+    (tmp_path / "prompts" / "user.j2").write_text("Label: {{ message }}")
+    path = tmp_path / "exp.yaml"
+    path.write_text(textwrap.dedent(body).format(data=data.relative_to(tmp_path), url=base_url))
+    return path
+
+
+GOOD = """\
+    golden_set: {data}
+    models:
+      - id: openai/a
+        api_base: {url}
+        api_key_env: FAKE_PROVIDER_KEY
+        input_price_per_1m: 1.0
+        output_price_per_1m: 2.0
+    variants:
+      - name: plain
+        user: "{{{{ message }}}}"
+      - name: filed
+        user_file: prompts/user.j2
+        few_shot: {{sample: 2, seed: 1}}
+    scorers:
+      - exact_match
+      - {{scorer: label_match, name: label}}
+    """
+
+
+def test_a_good_file_builds_the_api_objects(tmp_path: Path) -> None:
+    loaded = load_experiment(write(tmp_path, GOOD))
+    assert [v.name for v in loaded.variants] == ["plain", "filed"]
+    assert loaded.variants[1].user == "Label: {{ message }}"
+    assert len(loaded.variants[1].few_shot_ids) == 2
+    assert [s.name for s in loaded.scorers] == ["exact_match", "label"]
+    assert loaded.models[0].api_key_env == "FAKE_PROVIDER_KEY"
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (("    repeats", "    repeatz"), None),
+        (("input_price_per_1m: 1.0", "input_price_per_1m: cheap"), "models.0.input_price_per_1m"),
+        (("- exact_match", "- no_such_scorer"), "unknown scorer 'no_such_scorer'"),
+        (("- exact_match", "- nowhere.module:fn"), "cannot import scorer"),
+        (("user_file: prompts/user.j2", "user_file: prompts/none.j2"), "cannot read template"),
+        (('user: "{{{{ message }}}}"', 'user: "{{{{ body }}}}"'), "not a column"),
+    ],
+)
+def test_errors_name_the_key_and_line(tmp_path: Path, edit: tuple[str, str],
+                                      message: str | None) -> None:
+    body = GOOD.rstrip(" ") + "    repeats: 1\n" if edit[0] == "    repeats" else GOOD
+    body = body.replace(*edit)
+    path = write(tmp_path, body)
+    with pytest.raises(ConfigError) as err:
+        load_experiment(path)
+    text = str(err.value)
+    assert str(path) in text and "line " in text
+    if message is None:
+        assert "repeatz" in text and "Extra inputs" in text and "line 17" in text
+    else:
+        assert message in text
+
+
+def test_pinned_digest_must_match(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD.replace("golden_set: {data}",
+                                        "golden_set: {{path: {data}, digest: 'sha256:00'}}"))
+    with pytest.raises(ConfigError, match="digest"):
+        load_experiment(path)
+
+
+def test_run_dry_run_prints_the_plan_and_calls_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], fake_key: str
+) -> None:
+    assert main(["run", str(write(tmp_path, GOOD)), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "1 models × 2 variants × 7 cases = 14 calls" in out
+    assert "dry run: nothing was called" in out and "few-shot" in out
+
+
+def test_run_exit_codes(server: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                        fake_key: str) -> None:
+    path = write(tmp_path, GOOD, server.base_url)
+    out_dir = tmp_path / "saved"
+    assert main(["run", str(path), "--out", str(out_dir), "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "14/14 calls recorded" in printed and "Wilson 95%" in printed
+    assert (out_dir / "results.parquet").is_file()
+    assert main(["run", str(path), "--budget", "0.0000001", "--no-cache", "--no-progress"]) == 12
+    assert "STOPPED" in capsys.readouterr().err
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("models: [\n")
+    assert main(["run", str(bad)]) == 2
+    assert "malformed YAML" in capsys.readouterr().err
