@@ -49,13 +49,28 @@ def test_freeze_then_tamper(
     assert "does not match its frozen manifest" in capsys.readouterr().err
 
 
-def test_console_script_demo_prints_every_shipped_set(repo_root: Path) -> None:
+def test_console_script_demo_runs_the_simulated_comparison(
+    repo_root: Path, tmp_path: Path
+) -> None:
     exe = Path(sys.executable).with_name("workbench")
-    result = subprocess.run(
-        [str(exe), "demo"], cwd=repo_root, capture_output=True, text=True, timeout=120
-    )
-    assert result.returncode == 0, result.stderr
+
+    def demo() -> str:
+        result = subprocess.run(
+            [str(exe), "demo", "--datasets", str(repo_root / "datasets"), "--out",
+             str(tmp_path / "out"), "--no-progress"],
+            cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    out = demo()
     for name in ("support_triage", "invoice_extraction", "grounded_qa"):
-        assert f"{name}: " in result.stdout
-    assert result.stdout.count("frozen manifest verified") == 3
-    assert result.stdout.count("duplicate pair(s)") == 3
+        assert f"{name}: " in out
+    assert out.count("digest verified") == 3
+    assert "3 models × 2 variants × 152 cases = 912 calls" in out  # the cost preview
+    assert "est. $" in out and "budget $1.00" in out
+    assert "SIMULATED" in out and "Wilson 95%" in out
+    assert "912/912 calls recorded, 0 from the cache" in out
+    assert (tmp_path / "out" / "triage-comparison" / "results.parquet").is_file()
+    again = demo()  # unchanged comparison: answered from the cache, $0
+    assert "912/912 calls recorded, 912 from the cache, billed $0.0000" in again

@@ -32,17 +32,33 @@ def _datasets_dir(given: str | None) -> Path:
     return Path(__file__).resolve().parents[2] / "datasets"
 
 
+def _examples_dir() -> Path:
+    here = Path.cwd() / "examples"
+    if (here / "triage_experiment.yaml").is_file():
+        return here
+    return Path(__file__).resolve().parents[2] / "examples"
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from workbench.datasets import GoldenSet
 
     root = _datasets_dir(args.datasets)
-    print(f"workbench {__version__} demo — shipped golden sets in {root}\n")
+    print(f"workbench {__version__} demo: offline, with SIMULATED models (sim/...), which are "
+          "stand-ins computed from the prompt text, not real LLMs.\n")
+    print(f"Shipped golden sets in {root}:")
     for name in SHIPPED_SETS:
         gs = GoldenSet.load(root / name / "golden.jsonl")
-        print(gs.describe())
-        print(f"  frozen manifest verified; version {gs.version}")
-        print("  " + gs.check().summary + "\n")
-    return EXIT_OK
+        print(f"  {gs.name}: {len(gs)} cases, version {gs.version}, digest verified; "
+              + gs.check().summary)
+    experiment = _examples_dir() / "triage_experiment.yaml"
+    out = Path(args.out)
+    print(f"\nRunning {experiment} (cost preview first):\n")
+    code = _run_experiment(experiment, dry_run=False, out=out / "triage-comparison",
+                           resume=False, no_cache=False, budget=None,
+                           progress=not args.no_progress)
+    print(f"\nNext: inspect {out}/triage-comparison/ (Comparison.load), or copy "
+          f"{experiment.name} and run `workbench run` on it with your own models.")
+    return code
 
 
 def _run_experiment(path: Path, *, dry_run: bool, out: Path | None, resume: bool,
@@ -127,6 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="run the offline demo on the shipped golden sets")
     demo.add_argument("--datasets", help="directory of the shipped sets (default: ./datasets)")
+    demo.add_argument("--out", default="workbench-demo",
+                      help="where the demo writes its outputs (default: ./workbench-demo)")
+    demo.add_argument("--no-progress", action="store_true", help="no progress bar")
     demo.set_defaults(func=_cmd_demo)
 
     run = sub.add_parser(

@@ -11,6 +11,18 @@ Example:
 
 from ._cache import CallCache, default_cache_dir
 from ._executor import RetryPolicy
+from ._simulated import SIM_PROFILES, SimProfile, SimReply, is_simulated, simulate
 from ._spec import ModelSpec, Pricing
 
-__all__ = ["CallCache", "ModelSpec", "Pricing", "RetryPolicy", "default_cache_dir"]
+__all__ = [
+    "SIM_PROFILES",
+    "CallCache",
+    "ModelSpec",
+    "Pricing",
+    "RetryPolicy",
+    "SimProfile",
+    "SimReply",
+    "default_cache_dir",
+    "is_simulated",
+    "simulate",
+]

@@ -120,6 +120,16 @@ class ModelSpec:
                     where=where,
                     fix=f"Use {allowed}.",
                 )
+        if self.simulated:
+            from ._simulated import SIM_PROFILES
+
+            if self.id not in SIM_PROFILES:
+                raise ConfigError(
+                    f"unknown simulated model {self.id!r}",
+                    where=where,
+                    fix=f"Use one of {', '.join(SIM_PROFILES)} (offline stand-ins), or a real "
+                    "litellm model string.",
+                )
         prices = (self.input_price_per_1m, self.output_price_per_1m)
         if (prices[0] is None) != (prices[1] is None):
             raise ConfigError(
@@ -167,6 +177,12 @@ class ModelSpec:
         """
         if self.input_price_per_1m is not None and self.output_price_per_1m is not None:
             return Pricing(self.input_price_per_1m, self.output_price_per_1m, "override")
+        if self.simulated:
+            from ._simulated import SIM_PROFILES
+
+            profile = SIM_PROFILES[self.id]
+            return Pricing(profile.input_per_1m, profile.output_per_1m,
+                           "simulated (made-up price of the offline sim/ model)")
         try:
             info = litellm().get_model_info(self.id)
             inp, out = info.get("input_cost_per_token"), info.get("output_cost_per_token")

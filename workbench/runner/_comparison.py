@@ -164,7 +164,14 @@ class Comparison:
             )
             table.attrs["ci_method"], table.attrs["errors"] = {}, errors
             return table
-        table = pd.DataFrame(out).set_index(["model", "variant"])
+        table = pd.DataFrame(out)
+        model_order = {m["label"]: i for i, m in enumerate(self.meta.get("models", []))}
+        variant_order = {v["name"]: i for i, v in enumerate(self.meta.get("variants", []))}
+        table = table.sort_values(
+            ["model", "variant"],
+            key=lambda col: col.map(model_order if col.name == "model" else variant_order),
+            kind="stable",
+        ).set_index(["model", "variant"])
         table.attrs["ci_method"] = methods
         table.attrs["errors"] = errors
         return table
