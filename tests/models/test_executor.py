@@ -173,3 +173,30 @@ def test_retry_policy_rejects_zero_attempts() -> None:
 
     with pytest.raises(ConfigError, match="max_attempts"):
         RetryPolicy(max_attempts=0)
+
+
+def test_streaming_records_time_to_first_token(server: Any, fake_key: str) -> None:
+    plain = call(CallExecutor(retry=FAST), request(spec(server), "stream me please"))
+    streamed = call(CallExecutor(retry=FAST), request(spec(server, stream=True),
+                                                      "stream me please"))
+    assert streamed.ok and streamed.output == plain.output
+    assert streamed.ttft_s is not None and 0 < streamed.ttft_s <= streamed.latency_s
+    assert plain.ttft_s is None
+    assert streamed.prompt_tokens and streamed.completion_tokens
+    assert streamed.cost_usd is not None and streamed.cost_usd > 0
+
+
+def test_per_model_concurrency_limit(fake_key: str) -> None:
+    with serve(latency_ms=60) as srv:
+        limited = spec(srv, max_concurrency=1)
+        executor = CallExecutor(concurrency=8, retry=FAST)
+
+        async def five() -> list[Any]:
+            return await asyncio.gather(
+                *(executor.call(request(limited, f"q{i}")) for i in range(5))
+            )
+
+        start = time.perf_counter()
+        results = run_sync(five())
+        assert all(r.ok for r in results)
+        assert time.perf_counter() - start >= 5 * 0.06  # one at a time

@@ -183,3 +183,21 @@ def test_load_refuses_newer_schema(tmp_path: Path) -> None:
     (tmp_path / "comparison.json").write_text(json.dumps({"schema_version": 99}))
     with pytest.raises(ConfigError, match="schema_version 99"):
         Comparison.load(tmp_path)
+
+
+def test_keys_never_reach_results_or_checkpoints(
+    server: Any, models: list[wb.ModelSpec], fake_key: str
+) -> None:
+    gs = small_set(n=4, markers={0: "500"})
+    cmp = run(gs, models[:1])
+    assert fake_key not in Path(cmp.meta["checkpoint"]).read_text()
+    assert fake_key not in cmp.results.to_csv()
+    assert fake_key not in json.dumps(cmp.meta, default=str)
+
+
+def test_streaming_models_fill_ttft(server: Any, models: list[wb.ModelSpec]) -> None:
+    from dataclasses import replace
+
+    cmp = run(small_set(n=4), [replace(models[0], stream=True)])
+    assert cmp.results["ttft_s"].notna().all()
+    assert (cmp.results["ttft_s"] <= cmp.results["latency_s"]).all()

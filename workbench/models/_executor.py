@@ -322,11 +322,18 @@ class CallExecutor:
             await pacer.wait(request.est_prompt_tokens + request.est_completion_tokens)
             self.calls_made += 1
             started = time.perf_counter()
+            ttft: list[float] = []
             try:
-                response = await asyncio.wait_for(
-                    acompletion(messages=request.messages, **kwargs),
-                    timeout=spec.timeout_s + 5.0,
-                )
+                if spec.stream:
+                    response = await asyncio.wait_for(
+                        self._streamed(acompletion, request.messages, kwargs, started, ttft),
+                        timeout=spec.timeout_s + 5.0,
+                    )
+                else:
+                    response = await asyncio.wait_for(
+                        acompletion(messages=request.messages, **kwargs),
+                        timeout=spec.timeout_s + 5.0,
+                    )
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # provider errors of every kind are recorded, not raised
@@ -345,7 +352,25 @@ class CallExecutor:
             latency = time.perf_counter() - started
             if self.on_attempt is not None:
                 self.on_attempt(spec, None)
-            return self._result(request, response, attempt, latency)
+            result = self._result(request, response, attempt, latency)
+            result.ttft_s = ttft[0] if ttft else None
+            return result
+
+    @staticmethod
+    async def _streamed(
+        acompletion: Any, messages: list[Message], kwargs: dict[str, Any], started: float,
+        ttft: list[float],
+    ) -> Any:
+        """Stream a call, noting the time to the first content token; rebuild the response."""
+        stream = await acompletion(
+            messages=messages, stream=True, stream_options={"include_usage": True}, **kwargs
+        )
+        chunks = []
+        async for chunk in stream:
+            if not ttft and chunk.choices and getattr(chunk.choices[0].delta, "content", None):
+                ttft.append(time.perf_counter() - started)
+            chunks.append(chunk)
+        return litellm().stream_chunk_builder(chunks, messages=messages)
 
     def _wait_before_retry(self, exc: BaseException, attempt: int) -> float | None:
         if attempt >= self.retry.max_attempts or not _retryable(exc):

@@ -74,6 +74,7 @@ class ModelSpec:
         max_concurrency: calls in flight to this model at most (on top of the run's limit).
         rpm, tpm: the provider's requests and tokens per minute for this model; the executor
             paces calls to stay under them.
+        stream: stream the answer, which records the time to first token (``ttft_s``).
 
     Example:
         >>> ModelSpec("openai/gpt-4o-mini", temperature=0).pricing().input_per_1m  # doctest: +SKIP
@@ -95,6 +96,7 @@ class ModelSpec:
     max_concurrency: int | None = None
     rpm: int | None = None
     tpm: int | None = None
+    stream: bool = False
 
     def __post_init__(self) -> None:
         where = f"model {self.id!r}"
