@@ -201,3 +201,24 @@ def test_streaming_models_fill_ttft(server: Any, models: list[wb.ModelSpec]) -> 
     cmp = run(small_set(n=4), [replace(models[0], stream=True)])
     assert cmp.results["ttft_s"].notna().all()
     assert (cmp.results["ttft_s"] <= cmp.results["latency_s"]).all()
+
+
+def test_missing_key_variable_is_refused_by_plan(server: Any, monkeypatch: pytest.MonkeyPatch
+                                                 ) -> None:
+    monkeypatch.delenv("NOT_SET_KEY_VAR", raising=False)
+    spec = wb.ModelSpec("openai/big", api_base=server.base_url, api_key_env="NOT_SET_KEY_VAR",
+                        input_price_per_1m=1, output_price_per_1m=1)
+    with pytest.raises(ConfigError, match="NOT_SET_KEY_VAR is not set"):
+        wb.plan(small_set(), [spec], VARIANTS)
+
+
+def test_notebook_html_escapes_names(server: Any, models: list[wb.ModelSpec]) -> None:
+    from dataclasses import replace
+
+    evil = replace(models[0], name="<script>alert(1)</script>")
+    variants = [wb.PromptVariant("<b>v</b>", user="{{ message }}")]
+    p = wb.plan(small_set(n=3), [evil], variants)
+    cmp = wb.compare(small_set(n=3), [evil], variants, progress=False)
+    for html in (p._repr_html_(), cmp._repr_html_()):
+        assert "<script>" not in html and "&lt;script&gt;" in html
+        assert "<b>v</b>" not in html

@@ -261,6 +261,7 @@ def plan(
     for spec in specs:
         try:
             pricing[spec.label] = spec.pricing()
+            spec.call_kwargs()  # a key variable that is not set fails here, not mid-run
         except ConfigError as exc:
             problems.extend(exc.problems)
     if problems:
