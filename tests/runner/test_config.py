@@ -109,3 +109,16 @@ def test_run_exit_codes(server: Any, tmp_path: Path, capsys: pytest.CaptureFixtu
     bad.write_text("models: [\n")
     assert main(["run", str(bad)]) == 2
     assert "malformed YAML" in capsys.readouterr().err
+
+
+def test_model_entries_take_exactly_the_model_spec_fields() -> None:
+    import dataclasses
+
+    from workbench.models import ModelSpec
+    from workbench.runner._config import ModelEntry
+
+    spec_fields = {f.name: f.default for f in dataclasses.fields(ModelSpec)}
+    entry_fields = {n: f.default for n, f in ModelEntry.model_fields.items()}
+    assert entry_fields.keys() == spec_fields.keys()
+    assert {k: v for k, v in entry_fields.items() if k != "id"} == {
+        k: v for k, v in spec_fields.items() if k != "id"}

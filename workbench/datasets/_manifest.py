@@ -14,7 +14,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
-from workbench.errors import DatasetError, Problem, location
+from workbench._yaml import problems_of, read_mapping
+from workbench.errors import DatasetError
 
 __all__ = [
     "MANIFEST_SCHEMA_VERSION",
@@ -101,42 +102,10 @@ def sidecar_path(data_path: Path) -> Path | None:
     return None
 
 
-def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
-    """Line (1-based) of the YAML node at a pydantic error location, or its nearest parent."""
-    line = node.start_mark.line + 1 if node is not None else None
-    for key in loc:
-        if isinstance(node, yaml.MappingNode):
-            match = next((v for k, v in node.value if getattr(k, "value", None) == key), None)
-            if match is None:
-                return line
-            node = match
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
-            node = node.value[key]
-        else:
-            return line
-        line = node.start_mark.line + 1
-    return line
-
-
 def read_manifest(path: Path) -> Manifest:
     """Read and validate a manifest, raising a DatasetError naming the key and line."""
-    text = path.read_text(encoding="utf-8")
-    try:
-        data = yaml.safe_load(text)
-        root = yaml.compose(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise DatasetError(
-            f"malformed YAML: {getattr(exc, 'problem', None) or exc}",
-            where=location(path, line=mark.line + 1 if mark else None),
-            fix="Fix the YAML syntax (indentation, a missing colon or an unclosed quote).",
-        ) from None
-    if not isinstance(data, dict):
-        raise DatasetError(
-            "the manifest must be a mapping (name: ..., slices: [...])",
-            where=str(path),
-            fix="See datasets/*/golden.yaml for the format.",
-        )
+    data, root = read_mapping(path, DatasetError, what="the manifest",
+                              example="datasets/*/golden.yaml for the format")
     return validate_manifest(data, where=path, root=root)
 
 
@@ -147,14 +116,5 @@ def validate_manifest(
     try:
         return Manifest.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-            line = _line_of(root, tuple(err["loc"])) if root is not None else None
-            fix = (
-                "Remove or rename the key; allowed keys are " + ", ".join(Manifest.model_fields)
-                if err["type"] == "extra_forbidden"
-                else "Fix the value."
-            )
-            problems.append(Problem(location(where, line=line), f"{key}: {err['msg']}", fix))
+        problems = problems_of(exc, where, root, list(Manifest.model_fields))
         raise DatasetError.from_problems(problems) from None

@@ -23,8 +23,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from workbench._yaml import line_of as _line_of
+from workbench._yaml import problems_of, read_mapping
 from workbench.datasets import GoldenSet
-from workbench.datasets._manifest import _line_of
 from workbench.errors import ConfigError, Problem, WorkbenchError, location
 from workbench.models import ModelSpec
 from workbench.prompts import PromptVariant
@@ -67,6 +68,7 @@ class ModelEntry(_Strict):
     max_concurrency: int | None = None
     rpm: int | None = None
     tpm: int | None = None
+    stream: bool = False
 
     def spec(self) -> ModelSpec:
         """The ModelSpec."""
@@ -239,32 +241,14 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
     if not file.is_file():
         raise ConfigError("experiment file not found", where=str(file),
                           fix="Check the path (see examples/ for experiment files).")
-    text = file.read_text(encoding="utf-8")
-    try:
-        data = yaml.safe_load(text)
-        root = yaml.compose(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ConfigError(
-            f"malformed YAML: {getattr(exc, 'problem', None) or exc}",
-            where=location(file, line=mark.line + 1 if mark else None),
-            fix="Fix the YAML syntax (indentation, a missing colon or an unclosed quote).",
-        ) from None
-    if not isinstance(data, dict):
-        raise ConfigError("an experiment file must be a mapping", where=str(file),
-                          fix="See examples/triage_experiment.yaml.")
+    data, root = read_mapping(file, ConfigError, what="an experiment file",
+                              example="examples/triage_experiment.yaml")
     try:
         exp = Experiment.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
-            key = ".".join(str(p) for p in loc) or "(top level)"
-            fix = ("Remove or rename the key." if err["type"] == "extra_forbidden"
-                   else "Fix the value.")
-            problems.append(Problem(location(file, line=_line_of(root, loc)),
-                                    f"{key}: {err['msg']}", fix))
-        raise ConfigError.from_problems(problems) from None
+        raise ConfigError.from_problems(
+            problems_of(exc, file, root, list(Experiment.model_fields))
+        ) from None
 
     base = file.parent
 
