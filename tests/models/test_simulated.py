@@ -207,3 +207,9 @@ def test_compare_runs_sim_models_through_the_executor(triage: wb.GoldenSet) -> N
     assert costs.loc[("sim/large", "guided")] > 10 * costs.loc[("sim/fast", "guided")]
 
 
+
+
+def test_a_simulated_model_cannot_be_relabelled_as_real() -> None:
+    with pytest.raises(ConfigError, match="hides that this model is simulated"):
+        wb.ModelSpec("sim/small", name="gpt-5")
+    assert wb.ModelSpec("sim/small", temperature=0, name="sim/small-t0").label == "sim/small-t0"

@@ -70,7 +70,7 @@ class ModelSpec:
         timeout_s: per-call timeout in seconds.
         name: the label in results, tables and MLflow (default: ``id``); give one to compare
             two settings of the same model, e.g. ``ModelSpec("sim/small", temperature=0,
-            name="small-t0")``.
+            name="sim/small-t0")``; simulated models keep the ``sim/`` prefix.
         max_concurrency: calls in flight to this model at most (on top of the run's limit).
         rpm, tpm: the provider's requests and tokens per minute for this model; the executor
             paces calls to stay under them.
@@ -131,6 +131,12 @@ class ModelSpec:
                     where=where,
                     fix=f"Use one of {', '.join(SIM_PROFILES)} (offline stand-ins), or a real "
                     "litellm model string.",
+                )
+            if self.name is not None and not self.name.startswith("sim/"):
+                raise ConfigError(
+                    f"the label {self.name!r} hides that this model is simulated",
+                    where=where,
+                    fix=f'Start the name with "sim/", e.g. name="sim/{self.name}".',
                 )
         prices = (self.input_price_per_1m, self.output_price_per_1m)
         if (prices[0] is None) != (prices[1] is None):
