@@ -54,9 +54,9 @@ def test_litellm_routes_sim_models_sync_and_async() -> None:
                 + r.usage.completion_tokens * profile.output_per_1m) / 1e6
     assert lt.completion_cost(completion_response=r) == pytest.approx(expected)
 
-    import asyncio
+    from workbench.models._engine import run_sync  # litellm's async clients live on one loop
 
-    ar = asyncio.run(lt.acompletion(model="sim/fast", messages=messages))
+    ar = run_sync(lt.acompletion(model="sim/fast", messages=messages))
     assert ar.choices[0].message.content and ar.model == "sim/fast"
 
 

@@ -86,6 +86,7 @@ def test_key_is_read_at_call_time_and_never_kept(monkeypatch: pytest.MonkeyPatch
         "api_key_env": "WB_TEST_KEY",
         "accept_unknown_cost": False,
         "timeout_s": 60.0,
+        "stream": False,
     }
 
 

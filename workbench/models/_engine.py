@@ -9,6 +9,7 @@ running) blocks on :func:`run_sync`; async code awaits :func:`run_async`.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import threading
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
@@ -40,7 +41,27 @@ def engine_loop() -> asyncio.AbstractEventLoop:
             thread.start()
             ready.wait()
             _loop, _thread = loop, thread
+            atexit.register(_shutdown, loop, thread)
         return _loop
+
+
+def _shutdown(loop: asyncio.AbstractEventLoop, thread: threading.Thread) -> None:
+    """At exit: cancel what still runs on the engine loop (e.g. litellm's logging worker)."""
+    if not loop.is_running():
+        return
+
+    async def cancel_all() -> None:
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    try:
+        asyncio.run_coroutine_threadsafe(cancel_all(), loop).result(2)
+    except Exception:  # noqa: S110 - best effort at interpreter exit
+        pass
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(2)
 
 
 def _submit(coro: Coroutine[Any, Any, T]) -> Future[T]:
