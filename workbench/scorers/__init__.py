@@ -4,19 +4,51 @@ Example:
     >>> from workbench.scorers import label_match
     >>> intent = label_match(field="intent")
     >>> intent.name, intent.args
-    ('label_match', {'field': 'intent'})
+    ('label_match', {'field': 'intent', 'labels': None})
 """
 
-from ._builtins import exact_match, label_match, parse_json_object
+from ._builtins import (
+    all_fields_match,
+    contains,
+    exact_match,
+    field_accuracy,
+    is_refusal,
+    json_schema,
+    json_valid,
+    label_match,
+    length_bounds,
+    normalize_text,
+    normalized_match,
+    numeric_match,
+    parse_json_object,
+    refusal,
+    regex_match,
+    rouge_l,
+    token_f1,
+)
 from ._scorer import FunctionScorer, Score, Scorer, as_score, scorer
 
 __all__ = [
     "FunctionScorer",
     "Score",
     "Scorer",
+    "all_fields_match",
     "as_score",
+    "contains",
     "exact_match",
+    "field_accuracy",
+    "is_refusal",
+    "json_schema",
+    "json_valid",
     "label_match",
+    "length_bounds",
+    "normalize_text",
+    "normalized_match",
+    "numeric_match",
     "parse_json_object",
+    "refusal",
+    "regex_match",
+    "rouge_l",
     "scorer",
+    "token_f1",
 ]

@@ -141,7 +141,7 @@ class FunctionScorer:
         Example:
             >>> from workbench.scorers import label_match
             >>> label_match.configure(field="priority", name="priority_ok").args
-            {'field': 'priority'}
+            {'field': 'priority', 'labels': None}
         """
         return FunctionScorer(self.fn, name=name or self.name, args={**self.args, **args})
 
