@@ -26,6 +26,7 @@ import os
 import random
 import re
 import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -478,10 +479,23 @@ def _qa(context: str, question: str, profile: SimProfile, rng: random.Random,
     lower_q = question.lower()
     if re.match(r"how (long|many|much|far|often|fast)|what (percentage|year|is the)|when|"
                 r"within how|at what rate|by what date", lower_q):
-        m = re.search(rf"((about|up to|roughly|around|every|within|only)\s+)?"
-                      rf"({_NUMBER_WORDS})\b(\s*(%|[^\W\d_]+)){{0,3}}", best, re.I)
+        counts = Counter(re.findall(r"[a-z0-9]+", context.lower()))
+
+        named = {w.lower() for w in names}
+
+        def distinctive(text: str) -> float:  # rarer question words and names weigh more
+            words = set(re.findall(r"[a-z0-9]+", text.lower())) & q_words
+            return sum((3.0 if w in named else 1.0) / counts[w] for w in words if counts[w])
+
+        clauses = [c for c in re.split(r",\s*|;\s*|\s+and\s+|\s+but\s+|\s+while\s+", best)
+                   if c.strip()]
+        clause = max(clauses, key=distinctive) if "dates" in profile.skills else best
+        m = re.search(rf"\b((about|up to|roughly|around|every|within|only)\s+)?"
+                      rf"\b({_NUMBER_WORDS})\b(\s*(%|[^\W\d_]+)){{0,2}}", clause, re.I)
         if m and "refuse" in profile.skills:
-            return m.group(0).strip().rstrip(",.")
+            span = re.sub(r"(\s+(on|the|with|for|of|in|to|a|at|and|per|by))+$", "",
+                          m.group(0).strip().rstrip(",."), flags=re.I)
+            return span
     return best.rstrip(".")
 
 
