@@ -11,7 +11,7 @@ Example:
 
 from ._cache import CallCache, default_cache_dir
 from ._executor import RetryPolicy
-from ._simulated import SIM_PROFILES, SimProfile, SimReply, is_simulated, simulate
+from ._sim import SIM_PROFILES, SimProfile, SimReply, is_simulated, simulate
 from ._spec import ModelSpec, Pricing
 
 __all__ = [
