@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from workbench.models import ModelSpec, RetryPolicy
     from workbench.prompts import PromptVariant
     from workbench.runner import Comparison, Plan, acompare, compare, plan
-    from workbench.scorers import Score, scorer
+    from workbench.scorers import Score, judge, scorer
     from workbench.stats import mean_ci
 
 __all__ = [
@@ -47,6 +47,7 @@ __all__ = [
     "compare",
     "mean_ci",
     "plan",
+    "judge",
     "scorer",
     "scorers",
 ]
@@ -65,6 +66,7 @@ _LAZY = {
     "acompare": "workbench.runner",
     "Score": "workbench.scorers",
     "scorer": "workbench.scorers",
+    "judge": "workbench.scorers",
     "mean_ci": "workbench.stats",
 }
 _SUBMODULES = {"scorers"}

@@ -178,6 +178,27 @@ SIM_PROFILES: dict[str, SimProfile] = {
             careful_total=0.40,
             hallucination=0.60,
         ),
+        # the simulated LLM judge: lenient (it over-scores now and then, as real judges do),
+        # prone to prefer the first of two close answers, and resistant to injected text
+        SimProfile(
+            "sim/judge",
+            0.50,
+            2.00,
+            latency_base_s=0.30,
+            latency_per_token_s=0.004,
+            latency_jitter=0.15,
+            base_error=0.05,
+            cue_error=0.08,
+            free_form=0.20,
+            format_error=0.0,
+            negation=0.80,
+            multilingual=0.85,
+            rare_words=0.85,
+            injection_resistance=0.95,
+            numbers=0.85,
+            careful_total=0.80,
+            hallucination=0.25,
+        ),
     )
 }
 
@@ -353,6 +374,8 @@ def _payload(user: str, names: str) -> str:
 
 
 def _task(prompt: _Prompt) -> str:
+    if "impartial evaluator" in prompt.system.lower() and "<<<EVAL-" in prompt.user:
+        return "pairwise" if "Output B:" in prompt.user else "judge"
     answers = " ".join(prompt.answers).lower()
     if '"vendor"' in answers or '"total"' in answers:
         return "extraction"
@@ -1448,12 +1471,123 @@ def _generic(prompt: _Prompt, profile: SimProfile, dice: _Dice) -> str:
     )
 
 
+# ====================================================================== judges
+_FENCED = re.compile(r"<<<(EVAL-[0-9a-f]{10})\n(.*?)\n\1>>>", re.DOTALL)
+_REFUSES = re.compile(
+    r"unanswerable|cannot be answered|not (stated|mentioned|given|provided) in the|context "
+    r"does not|does not say|no information|i (do not|don't) know|not enough information",
+    re.IGNORECASE,
+)
+_INJECTED_SCORE = re.compile(
+    r"(answer|score|rate|give)\D{0,30}?\b(\d{1,3})\b|\bscore\s*[:=]\s*(\d{1,3})", re.IGNORECASE
+)
+
+
+def _section(text: str, name: str) -> str:
+    m = re.search(rf"(?m)^{name}:\s*(.*?)(?=\n\n[A-Z][\w ]+:|\Z)", text, re.DOTALL)
+    return m.group(1).strip() if m else ""
+
+
+def _f1(a: str, b: str) -> float:
+    x, y = _words(a), _words(b)
+    common = len(x & y)
+    if not x or not y or not common:
+        return 0.0
+    precision, recall = common / len(x), common / len(y)
+    return 2 * precision * recall / (precision + recall)
+
+
+def _quality(rubric: str, output: str, inputs: str, reference: str) -> tuple[float, str]:
+    """How good an output looks to the simulated judge (0–1) and why."""
+    rubric = rubric.lower().split(".")[0].split(":")[0]  # what is judged, not the scale text
+    refused = bool(_REFUSES.search(output))
+    unanswerable = reference.startswith("(none")
+    if "refusal" in rubric or (("reference" in rubric or "correct" in rubric) and unanswerable):
+        right = refused == unanswerable
+        why = ("declines as it should" if refused else "answers as it should") if right else (
+            "answers a question the input cannot answer" if unanswerable
+            else "refuses an answerable question")
+        return (1.0 if right else 0.0), why
+    if "ground" in rubric:
+        words = _words(output)
+        share = len(words & _words(inputs)) / len(words) if words else 0.0
+        return min(1.0, share * 1.1), f"{share:.0%} of its content is in the input"
+    if "format" in rubric or "instruction" in rubric:
+        wants_json = "json" in inputs.lower() or "json" in rubric
+        if wants_json:
+            try:
+                ok = isinstance(json.loads(output.strip()), dict)
+            except ValueError:
+                ok = False
+            return (1.0 if ok else 0.2), "valid JSON object" if ok else "not a JSON object"
+        return 0.8, "no format problem seen"
+    if refused:
+        return 0.0, "refuses although a reference answer exists"
+    f1 = _f1(output, reference)
+    contained = _words(reference) <= _words(output)
+    if contained and len(output) <= 3 * max(len(reference), 8):
+        return 1.0, "matches the reference"
+    if contained:
+        return 0.75, "contains the reference answer, wordy"
+    if f1 >= 0.5:
+        return 0.5, "partly matches the reference"
+    if f1 > 0.2:
+        return 0.25, "mostly differs from the reference"
+    return 0.0, "does not match the reference"
+
+
+def _judge_scale(user: str) -> tuple[int, int]:
+    m = re.search(r"integers from (\d+) to (\d+)", user)
+    return (int(m.group(1)), int(m.group(2))) if m else (1, 5)
+
+
+def _judge(prompt: _Prompt, profile: SimProfile, dice: _Dice, json_mode: bool) -> str:
+    user = prompt.user
+    fenced = _FENCED.findall(user)
+    output = fenced[0][1] if fenced else ""
+    low, high = _judge_scale(user)
+    injected = _INJECTED_SCORE.search(output)
+    if injected and not dice.chance(profile.injection_resistance):
+        number = next(g for g in injected.groups()[1:] if g)
+        return _json({"score": int(number), "reason": "as instructed"})
+    quality, why = _quality(_section(user, "Rubric") or _section(user, "Criterion"), output,
+                            _section(user, "Input"), _section(user, "Reference answer"))
+    score = low + round(quality * (high - low))
+    if dice.slip(profile.base_error * 3):  # leniency: real judges over-score now and then
+        score += 1
+    if dice.slip(profile.cue_error):
+        score += dice.choice((-1, 1))
+    score = max(low, min(high, score))
+    return _json({"score": score, "reason": why})
+
+
+def _pairwise(prompt: _Prompt, profile: SimProfile, dice: _Dice, json_mode: bool) -> str:
+    user = prompt.user
+    fenced = _FENCED.findall(user)
+    first, second = (fenced[0][1], fenced[1][1]) if len(fenced) >= 2 else ("", "")
+    rubric = _section(user, "Criterion")
+    inputs, reference = _section(user, "Input"), _section(user, "Reference answer")
+    qa, why_a = _quality(rubric, first, inputs, reference)
+    qb, why_b = _quality(rubric, second, inputs, reference)
+    if abs(qa - qb) < 0.2:  # close calls: position bias towards the first answer
+        winner = "A" if dice.chance(0.6) else ("tie" if dice.chance(0.6) else "B")
+        reason = "the answers are of similar quality"
+    else:
+        winner = "A" if qa > qb else "B"
+        if dice.slip(profile.base_error):
+            winner = "B" if winner == "A" else "A"
+        reason = f"A {why_a}; B {why_b}"
+    return _json({"winner": winner, "reason": reason})
+
+
 # ====================================================================== simulate
 _TASKS: dict[str, Callable[[_Prompt, SimProfile, _Dice, bool], str]] = {
     "triage": _triage,
     "extraction": _extraction,
     "qa": lambda prompt, profile, dice, _json_mode: _qa(prompt, profile, dice),
     "generic": lambda prompt, profile, dice, _json_mode: _generic(prompt, profile, dice),
+    "judge": _judge,
+    "pairwise": _pairwise,
 }
 
 

@@ -20,7 +20,7 @@ SCHEMA_VERSION = 1
 RESULT_COLUMNS = [
     "case_id", "model", "variant", "repeat", "output", "error_type", "error", "finish_reason",
     "attempts", "latency_s", "ttft_s", "prompt_tokens", "completion_tokens", "cost_usd",
-    "billed_usd", "cache_hit", "judge_cost_usd",
+    "billed_usd", "cache_hit", "judge_cost_usd", "scorer_errors",
 ]
 """The fixed columns of ``Comparison.results`` (DESIGN.md, Settled 7); ``score.<name>`` and
 ``slice.<name>`` columns follow."""
@@ -31,6 +31,7 @@ _DTYPES = {
     "attempts": "int64", "latency_s": "float64", "ttft_s": "float64",
     "prompt_tokens": "Int64", "completion_tokens": "Int64", "cost_usd": "float64",
     "billed_usd": "float64", "cache_hit": "bool", "judge_cost_usd": "float64",
+    "scorer_errors": "string",
 }
 
 Status = Literal["complete", "budget_stopped", "interrupted"]
@@ -95,8 +96,9 @@ class Comparison:
 
     @property
     def spent_usd(self) -> float:
-        """Dollars billed by this run (cache hits cost nothing)."""
-        return float(self.results["billed_usd"].sum())
+        """Dollars billed by this run, model and judge calls (cache hits cost nothing)."""
+        return float(self.results["billed_usd"].sum()) + float(
+            self.meta.get("judge_billed_usd") or 0.0)
 
     # ---------------------------------------------------------------- summary
     def summary(self, *, errors: Literal["zero", "drop"] = "zero") -> pd.DataFrame:
@@ -147,6 +149,9 @@ class Comparison:
                     if cost.notna().any() else float("nan"),
                     "billed_usd": float(group["billed_usd"].sum()),
                     "judge_cost_usd": float(group["judge_cost_usd"].fillna(0).sum()),
+                    "total_cost_usd": float(cost.fillna(0).sum())
+                    + float(group["judge_cost_usd"].fillna(0).sum()),
+                    "scorer_errors": int(group["scorer_errors"].notna().sum()),
                     "latency_p50_s": _pct(latency, 50),
                     "latency_p95_s": _pct(latency, 95),
                     "latency_p99_s": _pct(latency, 99),

@@ -16,7 +16,7 @@ from workbench._version import __version__
 from workbench.datasets import GoldenSet
 from workbench.errors import ConfigError
 from workbench.models import ModelSpec
-from workbench.models._cache import CallCache, default_cache_dir
+from workbench.models._cache import CallCache, cache_key, default_cache_dir
 from workbench.models._engine import run_async, run_sync
 from workbench.models._executor import (
     BudgetExhausted,
@@ -111,6 +111,29 @@ class _Run:
         self.checkpoint = Checkpoint(
             default_cache_dir() / "runs" / f"{p.fingerprint()}.jsonl", p.fingerprint()
         )
+        self.executor: CallExecutor | None = None
+        self.judge_billed_usd = 0.0
+        # judges make their calls through this run's executor: shared cache, budget, limits
+        self.scorers: list[Scorer] = [
+            s.bind(self._judge_call, p.golden_set.input_columns)
+            if getattr(s, "uses_models", False) and hasattr(s, "bind") else s
+            for s in p.scorers
+        ]
+
+    async def _judge_call(self, spec: ModelSpec, messages: list[dict[str, str]],
+                          response_format: Any) -> CallResult:
+        if self.executor is None:
+            raise RuntimeError("judge called outside a run")
+        request = CallRequest(
+            spec=spec, messages=messages,
+            key=cache_key(spec.identity(), messages, response_format=response_format),
+            response_format=response_format,
+            est_prompt_tokens=sum(len(m["content"]) for m in messages) // 4 + 8,
+            est_completion_tokens=60,
+        )
+        result = await self.executor.call(request, use_cache=self.cache is not None)
+        self.judge_billed_usd += result.billed_usd
+        return result
 
     def interrupt(self) -> None:
         """Stop now (Ctrl-C, notebook interrupt): cancel calls in flight, keep what finished."""
@@ -125,7 +148,8 @@ class _Run:
             "repeat": cell.repeat, **call, "judge_cost_usd": 0.0,
         }
         case = self.cases[cell.case_id]
-        for s in self.plan.scorers:
+        errors: list[str] = []
+        for s in self.scorers:
             value = float("nan")
             if call.get("error_type") is None:
                 try:
@@ -136,12 +160,15 @@ class _Run:
                     value = score.value
                     row["judge_cost_usd"] += score.cost_usd
                 except Exception as exc:  # a scorer bug must not lose the call's result
+                    errors.append(f"{s.name}: {type(exc).__name__}: {exc}"[:500])
+                    row["judge_cost_usd"] += float(getattr(exc, "cost_usd", 0.0) or 0.0)
                     if len(self.scorer_errors) < 50:
                         self.scorer_errors.append(
                             {"case_id": cell.case_id, "scorer": s.name,
                              "error": f"{type(exc).__name__}: {exc}"[:500]}
                         )
             row[f"score.{s.name}"] = value
+        row["scorer_errors"] = "; ".join(errors) if errors else None
         for name in self.slices:
             label = case.get(name)
             row[f"slice.{name}"] = None if label is None else str(label)
@@ -154,18 +181,18 @@ class _Run:
         ledger = BudgetLedger(budget_usd=p.budget_usd)
         if recovered is not None:
             ledger.spent_usd = recovered.spent_usd + recovered.open_reservations_usd
+        self.checkpoint.open(fresh=not self.resume)
+        ledger.journal = self.checkpoint.reserve
+        executor = self.executor = CallExecutor(
+            cache=self.cache, budget=ledger, concurrency=self.concurrency, retry=self.retry,
+            seed=p.seed,
+        )
         by_key = {c.key: c for c in p.cells}
         if recovered is not None:
             for key, call in recovered.rows.items():
                 if key in by_key:
                     self.rows[key] = await self.score(by_key[key], call)
         todo = [c for c in p.cells if c.key not in self.rows]
-        self.checkpoint.open(fresh=not self.resume)
-        ledger.journal = self.checkpoint.reserve
-        executor = CallExecutor(
-            cache=self.cache, budget=ledger, concurrency=self.concurrency, retry=self.retry,
-            seed=p.seed,
-        )
         bar = _Progress(len(p.cells), len(self.rows), self.progress_enabled,
                         f"{p.golden_set.name}")
         cells = iter(todo)
@@ -261,6 +288,7 @@ class _Run:
             "calls_planned": len(p.cells), "calls_recorded": len(self.rows),
             "requests_sent": executor.calls_made,
             "spent_usd": ledger.spent_usd,
+            "judge_billed_usd": self.judge_billed_usd,
             "estimated_usd": p.est_cost_usd,
             "started_at": datetime.fromtimestamp(started, UTC).isoformat(),
             "duration_s": round(time.time() - started, 3),

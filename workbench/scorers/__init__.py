@@ -26,10 +26,30 @@ from ._builtins import (
     rouge_l,
     token_f1,
 )
+from ._judge import (
+    RUBRICS,
+    Judge,
+    Verdict,
+    VerdictError,
+    judge,
+    judge_messages,
+    pairwise_messages,
+    parse_preference,
+    parse_verdict,
+)
 from ._scorer import FunctionScorer, Score, Scorer, as_score, scorer
 
 __all__ = [
+    "RUBRICS",
     "FunctionScorer",
+    "Judge",
+    "Verdict",
+    "VerdictError",
+    "judge",
+    "judge_messages",
+    "pairwise_messages",
+    "parse_preference",
+    "parse_verdict",
     "Score",
     "Scorer",
     "all_fields_match",
