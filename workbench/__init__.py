@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from workbench.datasets import CheckReport, GoldenSet
     from workbench.models import ModelSpec, RetryPolicy
     from workbench.prompts import PromptVariant
-    from workbench.runner import Comparison, Plan, acompare, compare, plan
+    from workbench.runner import Comparison, Plan, acompare, compare, pairwise, plan
     from workbench.scorers import Score, judge, scorer
     from workbench.stats import mean_ci
 
@@ -46,6 +46,7 @@ __all__ = [
     "acompare",
     "compare",
     "mean_ci",
+    "pairwise",
     "plan",
     "judge",
     "scorer",
@@ -64,6 +65,7 @@ _LAZY = {
     "plan": "workbench.runner",
     "compare": "workbench.runner",
     "acompare": "workbench.runner",
+    "pairwise": "workbench.runner",
     "Score": "workbench.scorers",
     "scorer": "workbench.scorers",
     "judge": "workbench.scorers",

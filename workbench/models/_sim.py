@@ -1570,7 +1570,8 @@ def _pairwise(prompt: _Prompt, profile: SimProfile, dice: _Dice, json_mode: bool
     qa, why_a = _quality(rubric, first, inputs, reference)
     qb, why_b = _quality(rubric, second, inputs, reference)
     if abs(qa - qb) < 0.2:  # close calls: position bias towards the first answer
-        winner = "A" if dice.chance(0.6) else ("tie" if dice.chance(0.6) else "B")
+        draw = dice.random()
+        winner = "tie" if draw < 0.75 else ("A" if draw < 0.95 else "B")
         reason = "the answers are of similar quality"
     else:
         winner = "A" if qa > qb else "B"

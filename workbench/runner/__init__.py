@@ -7,8 +7,9 @@ Example:
 """
 
 from ._comparison import RESULT_COLUMNS, Comparison
+from ._pairwise import pairwise
 from ._plan import Cell, Plan, plan
 from ._run import acompare, compare, run_plan
 
-__all__ = ["RESULT_COLUMNS", "Cell", "Comparison", "Plan", "acompare", "compare", "plan",
-           "run_plan"]
+__all__ = ["RESULT_COLUMNS", "Cell", "Comparison", "Plan", "acompare", "compare", "pairwise",
+           "plan", "run_plan"]

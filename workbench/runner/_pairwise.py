@@ -1,0 +1,161 @@
+"""``pairwise``: a judge compares candidate and incumbent outputs case by case, in both orders.
+
+Each case is judged twice, once with the candidate shown first and once with the incumbent
+first. A win or loss counts only when both orders agree; disagreement (position bias) is a tie
+marked inconsistent, and the consistency rate is reported (Zheng et al. 2023; Shi et al. 2024).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from workbench.datasets import GoldenSet
+from workbench.errors import ConfigError
+from workbench.models import ModelSpec
+from workbench.models._cache import CallCache, cache_key
+from workbench.models._engine import run_sync
+from workbench.models._executor import (
+    BudgetExhausted,
+    BudgetLedger,
+    CallExecutor,
+    CallRequest,
+)
+from workbench.scorers import RUBRICS, VerdictError, pairwise_messages, parse_preference
+
+from ._comparison import Comparison
+
+__all__ = ["pairwise"]
+
+Config = tuple[str, str]
+
+
+def _outputs(cmp: Comparison, config: Config, repeat: int, role: str) -> pd.Series:
+    model, variant = config
+    df = cmp.results
+    rows = df[(df["model"] == model) & (df["variant"] == variant) & (df["repeat"] == repeat)]
+    if rows.empty:
+        known = sorted({(m, v) for m, v in zip(df["model"], df["variant"], strict=True)})
+        raise ConfigError(
+            f"the comparison has no results for {role} {config!r}",
+            where="pairwise",
+            fix=f"Use a (model, variant) pair from the comparison: {known}.",
+        )
+    ok = rows[rows["error_type"].isna()]
+    return pd.Series(ok["output"].to_numpy(), index=ok["case_id"].to_numpy())
+
+
+def _golden_set(cmp: Comparison, given: GoldenSet | None) -> GoldenSet:
+    meta = cmp.meta.get("golden_set", {})
+    gs = given
+    if gs is None:
+        if not meta.get("path"):
+            raise ConfigError("the comparison does not say where its golden set is",
+                              where="pairwise", fix="Pass golden_set=...")
+        gs = GoldenSet.load(meta["path"])
+    if meta.get("digest") and gs.digest != meta["digest"]:
+        raise ConfigError(
+            f"golden set digest {gs.digest} differs from the comparison's {meta['digest']}",
+            where="pairwise", fix="Pass the golden set the comparison was run on.",
+        )
+    return gs
+
+
+def pairwise(
+    cmp: Comparison,
+    *,
+    candidate: Config,
+    incumbent: Config,
+    judge: ModelSpec | str = "sim/judge",
+    rubric: str = "correctness",
+    golden_set: GoldenSet | None = None,
+    repeat: int = 0,
+    cache: bool = True,
+    budget_usd: float | None = None,
+    concurrency: int = 16,
+) -> pd.DataFrame:
+    """Judge candidate against incumbent on every case both answered, in both orders.
+
+    Returns one row per case: ``case_id``, ``verdict_candidate_first`` and
+    ``verdict_incumbent_first`` (each ``"candidate"``, ``"incumbent"`` or ``"tie"``),
+    ``outcome`` (``"win"``/``"loss"``/``"tie"`` for the candidate; a win or loss needs both
+    orders to agree), ``consistent``, ``judge_cost_usd`` and ``error``. ``df.attrs`` holds
+    ``wins``, ``losses``, ``ties``, ``n``, ``consistency_rate``, ``errors`` and the judge.
+    Cases where either side failed are left out (``attrs["skipped"]`` counts them).
+
+    Example:
+        >>> pw = wb.pairwise(cmp, candidate=("sim/small", "guided"),
+        ...                  incumbent=("sim/large", "terse"))  # doctest: +SKIP
+        >>> pw.attrs["wins"], pw.attrs["consistency_rate"]  # doctest: +SKIP
+    """
+    spec = ModelSpec(judge) if isinstance(judge, str) else judge
+    rubric_text = RUBRICS.get(rubric, rubric)
+    reference = rubric in ("correctness", "refusal")
+    gs = _golden_set(cmp, golden_set)
+    cand, inc = (_outputs(cmp, candidate, repeat, "candidate"),
+                 _outputs(cmp, incumbent, repeat, "incumbent"))
+    shared = [c for c in cand.index if c in set(inc.index)]
+    all_cases = set(cmp.results["case_id"])
+    records = {str(r["id"]): r for r in gs.records()}
+    spec.pricing()  # refuse an unpriced judge before any call
+    executor = CallExecutor(cache=CallCache() if cache else None,
+                            budget=BudgetLedger(budget_usd=budget_usd), concurrency=concurrency)
+    columns = gs.input_columns
+
+    async def verdict(case: Mapping[str, Any], first: str, second: str) -> tuple[str, float]:
+        messages = pairwise_messages(rubric_text, case, first, second, reference=reference,
+                                     input_columns=columns)
+        request = CallRequest(spec=spec, messages=messages,
+                              key=cache_key(spec.identity(), messages),
+                              est_prompt_tokens=sum(len(m["content"]) for m in messages) // 4,
+                              est_completion_tokens=40)
+        result = await executor.call(request, use_cache=cache)
+        cost = float(result.cost_usd or 0.0)
+        if result.error_type is not None:
+            raise VerdictError(f"judge call failed: {result.error_type}")
+        return parse_preference(result.output or ""), cost
+
+    async def one(case_id: str) -> dict[str, Any]:
+        case = records[case_id]
+        row: dict[str, Any] = {"case_id": case_id, "verdict_candidate_first": None,
+                               "verdict_incumbent_first": None, "outcome": None,
+                               "consistent": None, "judge_cost_usd": 0.0, "error": None}
+        try:
+            a, cost_a = await verdict(case, cand[case_id], inc[case_id])
+            b, cost_b = await verdict(case, inc[case_id], cand[case_id])
+        except (VerdictError, BudgetExhausted) as exc:
+            row["error"] = f"{type(exc).__name__}: {exc}"[:300]
+            return row
+        first = {"A": "candidate", "B": "incumbent", "tie": "tie"}[a]
+        second = {"A": "incumbent", "B": "candidate", "tie": "tie"}[b]
+        consistent = first == second
+        outcome = {"candidate": "win", "incumbent": "loss", "tie": "tie"}[first] if consistent \
+            else "tie"
+        row.update(verdict_candidate_first=first, verdict_incumbent_first=second,
+                   outcome=outcome, consistent=consistent, judge_cost_usd=cost_a + cost_b)
+        return row
+
+    async def run_all() -> list[dict[str, Any]]:
+        return list(await asyncio.gather(*(one(c) for c in shared)))
+
+    rows = run_sync(run_all())
+    df = pd.DataFrame(rows, columns=["case_id", "verdict_candidate_first",
+                                     "verdict_incumbent_first", "outcome", "consistent",
+                                     "judge_cost_usd", "error"])
+    judged = df[df["error"].isna()]
+    df.attrs.update(
+        candidate=list(candidate), incumbent=list(incumbent), judge=spec.label, rubric=rubric,
+        simulated_judge=spec.simulated, n=len(judged),
+        wins=int((judged["outcome"] == "win").sum()),
+        losses=int((judged["outcome"] == "loss").sum()),
+        ties=int((judged["outcome"] == "tie").sum()),
+        consistency_rate=float(judged["consistent"].astype(bool).mean()) if len(judged)
+        else float("nan"),
+        errors=int(df["error"].notna().sum()),
+        skipped=len(all_cases) - len(shared),
+        judge_cost_usd=float(df["judge_cost_usd"].sum()),
+    )
+    return df
