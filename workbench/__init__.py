@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from workbench.prompts import PromptVariant
     from workbench.runner import Comparison, Plan, acompare, compare, pairwise, plan
     from workbench.scorers import Score, judge, scorer
-    from workbench.stats import mean_ci
+    from workbench.stats import calibrate, mean_ci
 
 __all__ = [
     "CheckReport",
@@ -44,6 +44,7 @@ __all__ = [
     "WorkbenchError",
     "__version__",
     "acompare",
+    "calibrate",
     "compare",
     "mean_ci",
     "pairwise",
@@ -70,6 +71,7 @@ _LAZY = {
     "scorer": "workbench.scorers",
     "judge": "workbench.scorers",
     "mean_ci": "workbench.stats",
+    "calibrate": "workbench.stats",
 }
 _SUBMODULES = {"scorers"}
 

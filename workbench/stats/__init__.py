@@ -1,4 +1,4 @@
-"""Statistics: confidence intervals (and, later, paired tests and decision gates).
+"""Statistics: confidence intervals and judge calibration (later: paired tests and gates).
 
 Example:
     >>> from workbench.stats import mean_ci
@@ -6,6 +6,7 @@ Example:
     '0.700 [0.203, 1.197]'
 """
 
+from ._calibrate import Calibration, calibrate, load_human_labels, output_sha256
 from ._ci import MeanCI, mean_ci
 
-__all__ = ["MeanCI", "mean_ci"]
+__all__ = ["Calibration", "MeanCI", "calibrate", "load_human_labels", "mean_ci", "output_sha256"]
