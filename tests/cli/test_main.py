@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
+import workbench as wb
 from workbench.cli import main
 
 
@@ -67,10 +70,23 @@ def test_console_script_demo_runs_the_simulated_comparison(
     for name in ("support_triage", "invoice_extraction", "grounded_qa"):
         assert f"{name}: " in out
     assert out.count("digest verified") == 3
-    assert "3 models × 2 variants × 152 cases = 912 calls" in out  # the cost preview
+    # the cost preview counts the model calls and the rubric judge's calls
+    assert "3 models × 2 variants × 152 cases = 912 calls + 912 judge calls" in out
     assert "est. $" in out and "budget $1.00" in out
     assert "SIMULATED" in out and "Wilson 95%" in out
+    assert "SIMULATED judges (offline stand-ins): judge_format by sim/judge" in out
     assert "912/912 calls recorded, 0 from the cache" in out
-    assert (tmp_path / "out" / "triage-comparison" / "results.parquet").is_file()
+    assert "judge $" in out  # judge cost reported apart, per configuration
+    pairwise = re.search(r"pairwise correctness by sim/judge \(SIMULATED judge\): candidate "
+                         r"sim/small/guided vs incumbent sim/large/guided on 152 cases: (\d+) "
+                         r"wins, (\d+) losses, (\d+) ties", out)
+    assert pairwise is not None, out
+    assert sum(int(g) for g in pairwise.groups()) == 152
+    table = pd.read_csv(tmp_path / "out" / "triage-comparison" / "pairwise.csv")
+    assert len(table) == 152 and set(table["outcome"]) <= {"win", "loss", "tie"}
+    assert (table["outcome"] == "win").sum() == int(pairwise.group(1))
+    saved = wb.Comparison.load(tmp_path / "out" / "triage-comparison")
+    assert saved.results["score.judge_format"].between(0, 1).all()
+    assert saved.results["judge_cost_usd"].gt(0).all()
     again = demo()  # unchanged comparison: answered from the cache, $0
     assert "912/912 calls recorded, 912 from the cache, billed $0.0000" in again

@@ -222,3 +222,32 @@ def test_notebook_html_escapes_names(server: Any, models: list[wb.ModelSpec]) ->
     for html in (p._repr_html_(), cmp._repr_html_()):
         assert "<script>" not in html and "&lt;script&gt;" in html
         assert "<b>v</b>" not in html
+
+
+def test_plan_prices_the_judge_calls_and_the_estimate_covers_them(
+    server: Any, models: list[wb.ModelSpec]
+) -> None:
+    gs = small_set()
+    judge = wb.judge("correctness", "sim/judge")
+    base = wb.plan(gs, models, VARIANTS, [wb.scorers.exact_match])
+    p = wb.plan(gs, models, VARIANTS, [wb.scorers.exact_match, judge])
+    assert p.calls == base.calls == 48 and p.judge_calls == 48 and base.judge_calls == 0
+    assert p.est_judge_cost_usd is not None and p.est_judge_cost_usd > 0
+    assert p.est_cost_usd == pytest.approx((base.est_cost_usd or 0) + p.est_judge_cost_usd)
+    assert "48 judge calls" in p.headline() and "judge calls" not in base.headline()
+    assert "sim/judge" in " ".join(p.notes())  # the simulated judge is named as such
+    assert list(p.table()["judge_calls"]) == [12, 12, 12, 12]
+    cmp = run(gs, models, scorers=[judge], cache=False)
+    actual = float(cmp.results["judge_cost_usd"].sum())
+    assert p.est_judge_cost_usd / 3 <= actual <= p.est_judge_cost_usd * 1.1
+    assert cmp.simulated_judges == {"judge_correctness": "sim/judge"}
+    assert "SIMULATED judges" in cmp.summary_text()
+
+
+def test_a_judge_with_an_unknown_price_is_refused_before_any_call(
+    models: list[wb.ModelSpec]
+) -> None:
+    unknown = wb.judge("correctness", wb.ModelSpec("openai/judge-nobody-prices",
+                                                   api_base="http://127.0.0.1:9/v1"))
+    with pytest.raises(ConfigError, match="judge 'judge_correctness'"):
+        wb.plan(small_set(), models, VARIANTS, [unknown])

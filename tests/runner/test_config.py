@@ -122,3 +122,40 @@ def test_model_entries_take_exactly_the_model_spec_fields() -> None:
     assert entry_fields.keys() == spec_fields.keys()
     assert {k: v for k, v in entry_fields.items() if k != "id"} == {
         k: v for k, v in spec_fields.items() if k != "id"}
+
+
+JUDGED = GOOD.rstrip(" ") + """\
+      - {{scorer: judge, name: jc, args: {{rubric: correctness, model: sim/judge, scale: [1, 3]}}}}
+    pairwise: {{candidate: [openai/a, filed], incumbent: [openai/a, plain]}}
+    """
+
+
+def test_judge_scorers_and_pairwise_entries(tmp_path: Path) -> None:
+    from workbench.scorers import Judge
+
+    loaded = load_experiment(write(tmp_path, JUDGED))
+    jc = loaded.scorers[-1]
+    assert isinstance(jc, Judge) and jc.name == "jc" and jc.scale == (1, 3)
+    assert jc.model.label == "sim/judge" and jc.reference  # correctness needs the reference
+    pw = loaded.experiment.pairwise
+    assert pw is not None and pw.candidate == ("openai/a", "filed") and pw.judge == "sim/judge"
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (("scale: [1, 3]", "colour: red"), "bad judge arguments"),
+        (("scale: [1, 3]", "scale: [3, 1]"), "scale"),
+        (("candidate: [openai/a, filed]", "candidate: [openai/b, filed]"),
+         "candidate openai/b/filed is not a configuration"),
+        (("candidate: [openai/a, filed]", "candidate: [openai/a, plain]"), "the same"),
+    ],
+)
+def test_bad_judge_and_pairwise_entries_name_the_line(
+    tmp_path: Path, edit: tuple[str, str], message: str
+) -> None:
+    path = write(tmp_path, JUDGED.replace(*edit))
+    with pytest.raises(ConfigError) as err:
+        load_experiment(path)
+    text = str(err.value)
+    assert message in text and str(path) in text and "line " in text

@@ -89,6 +89,21 @@ def _run_experiment(path: Path, *, dry_run: bool, out: Path | None, resume: bool
     if out is not None:
         saved = cmp.save(out)
         print(f"saved to {saved}/ (results.parquet, comparison.json)")
+    pw_config = loaded.experiment.pairwise
+    if pw_config is not None and cmp.status == "complete":
+        from workbench.runner import pairwise
+
+        pw = pairwise(cmp, candidate=pw_config.candidate, incumbent=pw_config.incumbent,
+                      judge=pw_config.judge, rubric=pw_config.rubric,
+                      golden_set=loaded.golden_set, cache=opts["cache"] and not no_cache)
+        a = pw.attrs
+        sim = " (SIMULATED judge)" if a["simulated_judge"] else ""
+        print(f"\npairwise {a['rubric']} by {a['judge']}{sim}: candidate "
+              f"{'/'.join(a['candidate'])} vs incumbent {'/'.join(a['incumbent'])} on {a['n']} "
+              f"cases: {a['wins']} wins, {a['losses']} losses, {a['ties']} ties; both orders "
+              f"agreed on {a['consistency_rate']:.0%}; judge cost ${a['judge_cost_usd']:.4f}")
+        if out is not None:
+            pw.to_csv(out / "pairwise.csv", index=False)
     if cmp.status == "budget_stopped":
         print(f"STOPPED: {cmp.stop_reason}. Partial results kept; raise budget_usd and rerun "
               "with --resume to finish.", file=sys.stderr)

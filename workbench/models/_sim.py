@@ -1550,8 +1550,11 @@ def _judge(prompt: _Prompt, profile: SimProfile, dice: _Dice, json_mode: bool) -
     if injected and not dice.chance(profile.injection_resistance):
         number = next(g for g in injected.groups()[1:] if g)
         return _json({"score": int(number), "reason": "as instructed"})
+    inputs = "\n".join(
+        (_section(user, "Input"), _section(user, "Instructions the output had to follow"))
+    )
     quality, why = _quality(_section(user, "Rubric") or _section(user, "Criterion"), output,
-                            _section(user, "Input"), _section(user, "Reference answer"))
+                            inputs, _section(user, "Reference answer"))
     score = low + round(quality * (high - low))
     if dice.slip(profile.base_error * 3):  # leniency: real judges over-score now and then
         score += 1

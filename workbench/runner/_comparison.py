@@ -95,6 +95,11 @@ class Comparison:
         return [m["label"] for m in self.meta.get("models", []) if m.get("simulated")]
 
     @property
+    def simulated_judges(self) -> dict[str, str]:
+        """Judge scorers that use a simulated judge model: scorer name → judge model label."""
+        return {j["scorer"]: j["label"] for j in self.meta.get("judges", []) if j.get("simulated")}
+
+    @property
     def spent_usd(self) -> float:
         """Dollars billed by this run, model and judge calls (cache hits cost nothing)."""
         return float(self.results["billed_usd"].sum()) + float(
@@ -198,6 +203,8 @@ class Comparison:
         shown["errors"] = [f"{e} ({r:.0%})" for e, r in zip(table["errors"], table["error_rate"],
                                                                strict=True)]
         shown["cost"] = [_money(v) for v in table["cost_usd"]]
+        if (table["judge_cost_usd"] > 0).any():
+            shown["judge $"] = [_money(v) for v in table["judge_cost_usd"]]
         shown["$/case"] = [_money(v) for v in table["cost_per_case_usd"]]
         shown["p50 s"] = table["latency_p50_s"].map(lambda v: f"{v:.2f}")
         shown["p95 s"] = table["latency_p95_s"].map(lambda v: f"{v:.2f}")
@@ -213,6 +220,11 @@ class Comparison:
             lines.append(
                 "SIMULATED models (offline stand-ins, not real LLMs): "
                 + ", ".join(self.simulated_models)
+            )
+        if self.simulated_judges:
+            lines.append(
+                "SIMULATED judges (offline stand-ins): "
+                + ", ".join(f"{k} by {v}" for k, v in self.simulated_judges.items())
             )
         if not self.complete:
             lines.append(f"INCOMPLETE ({self.status}): {self.stop_reason}")

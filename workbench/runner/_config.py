@@ -118,6 +118,17 @@ class ScorerEntry(_Strict):
     name: str | None = None
 
 
+class PairwiseEntry(_Strict):
+    """A pairwise judgement to run after the comparison."""
+
+    candidate: tuple[str, str]
+    """(model label, variant name) of the candidate."""
+    incumbent: tuple[str, str]
+    """(model label, variant name) of the incumbent."""
+    judge: str = "sim/judge"
+    rubric: str = "correctness"
+
+
 class Experiment(_Strict):
     """A whole comparison, as written in an experiment file."""
 
@@ -134,6 +145,8 @@ class Experiment(_Strict):
     seed: int = 0
     cases: list[str] | None = None
     leakage: str = "exclude"
+    pairwise: PairwiseEntry | None = None
+    """Judge a candidate against an incumbent case by case after the run (both orders)."""
     mlflow_experiment: str | None = None
     """MLflow experiment to log to (used once MLflow logging is enabled)."""
 
@@ -176,6 +189,18 @@ def _resolve_scorer(entry: ScorerEntry, where: str) -> Scorer:
     import workbench.scorers as builtins
 
     ref = entry.scorer
+    if ref == "judge":  # an LLM judge: args are judge()'s (rubric, model, scale, ...)
+        args = dict(entry.args)
+        if "scale" in args:
+            args["scale"] = tuple(args["scale"])
+        try:
+            return builtins.judge(**args, name=entry.name)
+        except TypeError as exc:
+            raise ConfigError(f"bad judge arguments: {exc}", where=where,
+                              fix="judge takes rubric, model, scale, reference, instructions."
+                              ) from None
+        except WorkbenchError as exc:
+            raise ConfigError(exc.problem.what, where=where, fix=exc.problem.fix) from None
     if ":" in ref:
         module_name, _, attr = ref.partition(":")
         try:
@@ -285,6 +310,18 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
             scorers.append(_resolve_scorer(s, line_of("scorers", i)))
         except WorkbenchError as exc:
             problems.extend(exc.problems)
+    if exp.pairwise is not None:
+        configs = {(m.label, v.name) for m in models for v in variants}
+        for role in ("candidate", "incumbent"):
+            model, variant = getattr(exp.pairwise, role)
+            if models and variants and (model, variant) not in configs:
+                problems.append(Problem(
+                    line_of("pairwise", role), f"{role} {model}/{variant} is not a configuration "
+                    "of this experiment",
+                    f"Use one of: {', '.join(sorted(f'[{m}, {v}]' for m, v in configs))}."))
+        if exp.pairwise.candidate == exp.pairwise.incumbent:
+            problems.append(Problem(line_of("pairwise"), "candidate and incumbent are the same",
+                                    "Compare two different configurations."))
     if problems:
         raise ConfigError.from_problems(problems)
     return LoadedExperiment(file, exp, golden_set, models, variants, scorers)

@@ -56,7 +56,9 @@ def comparison_html(cmp: Comparison) -> str:
     return _COMPARISON.render(
         name=cmp.meta.get("golden_set", {}).get("name", "?"), rows=len(cmp.results),
         status=cmp.status, spent=cmp.spent_usd, stop_reason=cmp.stop_reason,
-        simulated=cmp.simulated_models, summary=_Markup(_table(summary)), footnote=footnote,
+        simulated=cmp.simulated_models
+        + [f"{v} (judge {k})" for k, v in cmp.simulated_judges.items()],
+        summary=_Markup(_table(summary)), footnote=footnote,
     )
 
 

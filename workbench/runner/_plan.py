@@ -16,9 +16,12 @@ from workbench.models import ModelSpec, Pricing
 from workbench.models._cache import cache_key
 from workbench.models._litellm import litellm
 from workbench.prompts import PromptVariant
-from workbench.scorers import Scorer
+from workbench.scorers import Judge, Scorer
 
-__all__ = ["Cell", "Plan", "plan"]
+__all__ = ["JUDGE_COMPLETION_TOKENS", "Cell", "Plan", "plan"]
+
+JUDGE_COMPLETION_TOKENS = 40
+"""Estimated completion tokens of one judge verdict (a JSON score and a one-sentence reason)."""
 
 Leakage = Literal["exclude", "error"]
 
@@ -63,6 +66,10 @@ class Plan:
     excluded_ids: list[str]
     pricing: dict[str, Pricing]
     warnings: list[str] = field(default_factory=list)
+    judge_prompt_tokens: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Per judge scorer, per case: tokens of the judge prompt without the judged output."""
+    judge_pricing: dict[str, Pricing] = field(default_factory=dict)
+    """Per judge scorer: the judge model's prices."""
 
     # ---------------------------------------------------------------- figures
     @property
@@ -72,12 +79,32 @@ class Plan:
 
     @property
     def simulated(self) -> list[str]:
-        """Labels of the simulated (``sim/...``) models in the plan."""
-        return [m.label for m in self.models if m.simulated]
+        """Labels of the simulated (``sim/...``) models in the plan, judges included."""
+        judges = [s.model for s in self.scorers if isinstance(s, Judge)]
+        return list(dict.fromkeys(m.label for m in [*self.models, *judges] if m.simulated))
 
     def estimate_usd(self, cell: Cell) -> float | None:
         """Estimated cost of one cell (None when the model's price is unknown)."""
         return self.pricing[cell.model].cost(cell.est_prompt_tokens, cell.est_completion_tokens)
+
+    def judge_tokens(self, cell: Cell) -> int:
+        """Estimated tokens of the judge calls that score one cell's output (all judges)."""
+        return sum(
+            per_case[cell.case_id] + cell.est_completion_tokens + JUDGE_COMPLETION_TOKENS
+            for per_case in self.judge_prompt_tokens.values()
+        )
+
+    def judge_estimate_usd(self, cell: Cell) -> float | None:
+        """Estimated cost of the judge calls that score one cell (0 without judges)."""
+        total = 0.0
+        for name, per_case in self.judge_prompt_tokens.items():
+            cost = self.judge_pricing[name].cost(
+                per_case[cell.case_id] + cell.est_completion_tokens, JUDGE_COMPLETION_TOKENS
+            )
+            if cost is None:
+                return None
+            total += cost
+        return total
 
     def table(self) -> pd.DataFrame:
         """Calls, tokens and estimated cost per (model, variant)."""
@@ -94,19 +121,42 @@ class Plan:
             row["est_cost_usd"] = None if cost is None or row["est_cost_usd"] is None else (
                 row["est_cost_usd"] + cost
             )
+            if self.judge_prompt_tokens:
+                judged = self.judge_estimate_usd(cell)
+                row.setdefault("judge_calls", 0)
+                row["judge_calls"] += len(self.judge_prompt_tokens)
+                prev = row.setdefault("est_judge_cost_usd", 0.0)
+                row["est_judge_cost_usd"] = None if judged is None or prev is None else (
+                    prev + judged
+                )
         index = pd.MultiIndex.from_tuples(list(rows), names=["model", "variant"])
         return pd.DataFrame(list(rows.values()), index=index)
 
     @property
+    def judge_calls(self) -> int:
+        """Number of judge calls: one per cell and judge scorer (fewer when calls fail)."""
+        return len(self.cells) * len(self.judge_prompt_tokens)
+
+    @property
     def est_tokens(self) -> int:
-        """Estimated prompt + completion tokens of all calls."""
-        return sum(c.est_prompt_tokens + c.est_completion_tokens for c in self.cells)
+        """Estimated prompt + completion tokens of all calls, judge calls included."""
+        return sum(c.est_prompt_tokens + c.est_completion_tokens + self.judge_tokens(c)
+                   for c in self.cells)
+
+    @property
+    def est_judge_cost_usd(self) -> float | None:
+        """Estimated cost of the judge calls (0 without judges, None if a price is unknown)."""
+        costs = [self.judge_estimate_usd(c) for c in self.cells]
+        return None if any(c is None for c in costs) else float(sum(c or 0.0 for c in costs))
 
     @property
     def est_cost_usd(self) -> float | None:
-        """Estimated cost of all calls (None if any model's price is unknown)."""
+        """Estimated cost of all calls, judge calls included (None if a price is unknown)."""
         costs = [self.estimate_usd(c) for c in self.cells]
-        return None if any(c is None for c in costs) else float(sum(c or 0.0 for c in costs))
+        judges = self.est_judge_cost_usd
+        if judges is None or any(c is None for c in costs):
+            return None
+        return float(sum(c or 0.0 for c in costs)) + judges
 
     def fingerprint(self) -> str:
         """Hash of what the calls are (cases, models, variants, repeats, seed), for checkpoints.
@@ -130,9 +180,15 @@ class Plan:
         money = "cost unknown" if cost is None else f"est. ${cost:,.4f}"
         budget = "" if self.budget_usd is None else f", budget ${self.budget_usd:,.2f}"
         reps = f" × {self.repeats} repeats" if self.repeats > 1 else ""
+        judges = ""
+        if self.judge_prompt_tokens:
+            jc = self.est_judge_cost_usd
+            judges = f" + {self.judge_calls} judge calls" + (
+                f" (est. ${jc:,.4f} of the total)" if jc is not None else " (cost unknown)")
         return (
             f"{len(self.models)} models × {len(self.variants)} variants × {len(self.case_ids)} "
-            f"cases{reps} = {self.calls} calls, ≈ {_k(self.est_tokens)} tokens, {money}{budget}"
+            f"cases{reps} = {self.calls} calls{judges}, ≈ {_k(self.est_tokens)} tokens, "
+            f"{money}{budget}"
         )
 
     def notes(self) -> list[str]:
@@ -156,8 +212,9 @@ class Plan:
 
     def __str__(self) -> str:
         """The headline, the per-configuration table and the notes."""
+        money: Callable[[Any], str] = lambda v: "unknown" if pd.isna(v) else f"${v:,.4f}"  # noqa: E731
         formatters: dict[str, Callable[[Any], str]] = {
-            "est_cost_usd": lambda v: "unknown" if pd.isna(v) else f"${v:,.4f}"
+            "est_cost_usd": money, "est_judge_cost_usd": money,
         }
         table = self.table().to_string(formatters=formatters)
         lines = [f"Plan for {self.golden_set.name!r}: {self.headline()}", table]
@@ -264,6 +321,16 @@ def plan(
             spec.call_kwargs()  # a key variable that is not set fails here, not mid-run
         except ConfigError as exc:
             problems.extend(exc.problems)
+    judges = [s for s in scorers if isinstance(s, Judge)]
+    judge_pricing: dict[str, Pricing] = {}
+    for j in judges:
+        try:
+            judge_pricing[j.name] = j.model.pricing()
+            j.model.call_kwargs()
+        except ConfigError as exc:
+            problems.extend(
+                Problem(f"judge {j.name!r}: {pr.where}", pr.what, pr.fix) for pr in exc.problems
+            )
     if problems:
         raise ConfigError.from_problems(problems)
 
@@ -331,9 +398,17 @@ def plan(
                             est_completion_tokens=est_completion,
                         )
                     )
+    judge_prompt_tokens: dict[str, dict[str, int]] = {}
+    for j in judges:
+        bound = j.bind(_never_called, golden_set.input_columns)
+        judge_prompt_tokens[j.name] = {
+            cid: int(counter(model=j.model.id, messages=bound.messages(rows[cid], "")))
+            for cid in case_ids
+        }
+    every_price = {**pricing, **{j.model.label: judge_pricing[j.name] for j in judges}}
     warnings = [
         f"model {label!r}: price unknown (accepted), its cost is not counted against the budget"
-        for label, p in pricing.items()
+        for label, p in every_price.items()
         if p.input_per_1m is None
     ]
     return Plan(
@@ -349,4 +424,10 @@ def plan(
         excluded_ids=leaked,
         pricing=pricing,
         warnings=warnings,
+        judge_prompt_tokens=judge_prompt_tokens,
+        judge_pricing=judge_pricing,
     )
+
+
+async def _never_called(*_: Any) -> Any:  # a judge bound only to build its prompts
+    raise RuntimeError("plan() makes no calls")

@@ -28,11 +28,11 @@ from workbench.models._executor import (
 )
 from workbench.models._litellm import litellm_version
 from workbench.prompts import PromptVariant
-from workbench.scorers import FunctionScorer, Scorer, as_score
+from workbench.scorers import FunctionScorer, Judge, Scorer, as_score
 
 from ._checkpoint import Checkpoint
 from ._comparison import Comparison, results_frame
-from ._plan import Cell, Leakage, Plan, plan
+from ._plan import JUDGE_COMPLETION_TOKENS, Cell, Leakage, Plan, plan
 
 __all__ = ["acompare", "compare", "run_plan"]
 
@@ -52,6 +52,8 @@ def _cache_of(cache: bool | str | Path | CallCache) -> CallCache | None:
 
 def scorer_ref(s: Scorer) -> str:
     """How an experiment file names a scorer: a built-in name or ``module:function``."""
+    if isinstance(s, Judge):
+        return "judge"
     if isinstance(s, FunctionScorer):
         module = s.fn.__module__
         if module.startswith("workbench.scorers"):
@@ -129,7 +131,7 @@ class _Run:
             key=cache_key(spec.identity(), messages, response_format=response_format),
             response_format=response_format,
             est_prompt_tokens=sum(len(m["content"]) for m in messages) // 4 + 8,
-            est_completion_tokens=60,
+            est_completion_tokens=JUDGE_COMPLETION_TOKENS,
         )
         result = await self.executor.call(request, use_cache=self.cache is not None)
         self.judge_billed_usd += result.billed_usd
@@ -281,6 +283,18 @@ class _Run:
             "scorers": [
                 {"name": s.name, "ref": scorer_ref(s), "args": dict(s.args), "version": s.version}
                 for s in p.scorers
+            ],
+            "judges": [
+                {
+                    "scorer": s.name, "label": s.model.label, "simulated": s.model.simulated,
+                    "params": s.model.params(),
+                    "pricing": {
+                        "input_per_1m": p.judge_pricing[s.name].input_per_1m,
+                        "output_per_1m": p.judge_pricing[s.name].output_per_1m,
+                        "source": p.judge_pricing[s.name].source,
+                    },
+                }
+                for s in p.scorers if isinstance(s, Judge)
             ],
             "repeats": p.repeats, "seed": p.seed, "budget_usd": p.budget_usd,
             "concurrency": self.concurrency, "cache": self.cache is not None,
