@@ -88,5 +88,16 @@ def test_console_script_demo_runs_the_simulated_comparison(
     saved = wb.Comparison.load(tmp_path / "out" / "triage-comparison")
     assert saved.results["score.judge_format"].between(0, 1).all()
     assert saved.results["judge_cost_usd"].gt(0).all()
-    again = demo()  # unchanged comparison: answered from the cache, $0
+    # the QA experiment: a rubric judge calibrated against the shipped human labels
+    assert "2 models × 1 variant × 154 cases = 308 calls + 308 judge calls" in out
+    calibration = re.search(r"Calibration of 'judge_correctness' against human labels "
+                            r"\(ordinal, n=(\d+)\).*?Cohen's kappa \(quadratic-weighted\) "
+                            r"(-?[\d.]+) \[(-?[\d.]+), (-?[\d.]+)\]", out, re.S)
+    assert calibration is not None, out
+    assert int(calibration.group(1)) >= 60 and float(calibration.group(3)) > 0
+    assert "stale" not in out  # the experiment reproduces every labelled output
+    assert "judge_correctness is the SIMULATED judge sim/judge" in out
+    assert (tmp_path / "out" / "qa-comparison" / "calibration_judge_correctness.csv").is_file()
+    again = demo()  # unchanged comparisons: answered from the cache, $0
     assert "912/912 calls recorded, 912 from the cache, billed $0.0000" in again
+    assert "308/308 calls recorded, 308 from the cache, billed $0.0000" in again

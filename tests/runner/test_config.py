@@ -91,7 +91,7 @@ def test_run_dry_run_prints_the_plan_and_calls_nothing(
 ) -> None:
     assert main(["run", str(write(tmp_path, GOOD)), "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "1 models × 2 variants × 7 cases = 14 calls" in out
+    assert "1 model × 2 variants × 7 cases = 14 calls" in out
     assert "dry run: nothing was called" in out and "few-shot" in out
 
 
@@ -159,3 +159,32 @@ def test_bad_judge_and_pairwise_entries_name_the_line(
         load_experiment(path)
     text = str(err.value)
     assert message in text and str(path) in text and "line " in text
+
+
+@pytest.mark.parametrize(
+    ("labels", "message"),
+    [
+        (None, "cannot read the human-label file"),
+        ("case_id,label\nc000,3\n", "lacks columns"),
+        ("case_id,model,variant,repeat,scorer,output_sha256,reviewer,label\n"
+         "c000,openai/a,plain,0,judge_other,ab,ana,3\n", "no judge scorer of this experiment"),
+    ],
+)
+def test_human_labels_are_checked_when_the_file_is_loaded(
+    tmp_path: Path, labels: str | None, message: str
+) -> None:
+    if labels is not None:
+        (tmp_path / "labels.csv").write_text(labels)
+    path = write(tmp_path, JUDGED.rstrip(" ") + "    human_labels: labels.csv\n")
+    with pytest.raises(ConfigError) as err:
+        load_experiment(path)
+    text = str(err.value)
+    assert message in text and str(path) in text and "line 19" in text
+
+
+def test_human_labels_for_a_judge_scorer_load(tmp_path: Path) -> None:
+    (tmp_path / "labels.csv").write_text(
+        "case_id,model,variant,repeat,scorer,output_sha256,reviewer,label\n"
+        "c000,openai/a,plain,0,jc,ab,ana,3\n")
+    loaded = load_experiment(write(tmp_path, JUDGED.rstrip(" ") + "    human_labels: labels.csv\n"))
+    assert loaded.human_labels is not None and list(loaded.human_labels["label"]) == [3.0]

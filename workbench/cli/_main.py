@@ -34,7 +34,7 @@ def _datasets_dir(given: str | None) -> Path:
 
 def _examples_dir() -> Path:
     here = Path.cwd() / "examples"
-    if (here / "triage_experiment.yaml").is_file():
+    if (here / "triage_experiment.yaml").is_file() and (here / "qa_experiment.yaml").is_file():
         return here
     return Path(__file__).resolve().parents[2] / "examples"
 
@@ -50,14 +50,21 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         gs = GoldenSet.load(root / name / "golden.jsonl")
         print(f"  {gs.name}: {len(gs)} cases, version {gs.version}, digest verified; "
               + gs.check().summary)
-    experiment = _examples_dir() / "triage_experiment.yaml"
     out = Path(args.out)
-    print(f"\nRunning {experiment} (cost preview first):\n")
-    code = _run_experiment(experiment, dry_run=False, out=out / "triage-comparison",
-                           resume=False, no_cache=False, budget=None,
-                           progress=not args.no_progress)
-    print(f"\nNext: inspect {out}/triage-comparison/ (Comparison.load), or copy "
-          f"{experiment.name} and run `workbench run` on it with your own models.")
+    code = EXIT_OK
+    for stem, what in (("triage", "models x prompt variants, heuristics, a rubric judge and a "
+                                  "pairwise judge"),
+                       ("qa", "a rubric judge calibrated against the shipped human labels")):
+        experiment = _examples_dir() / f"{stem}_experiment.yaml"
+        print(f"\n=== {experiment.name}: {what} (cost preview first)\n")
+        code = _run_experiment(experiment, dry_run=False, out=out / f"{stem}-comparison",
+                               resume=False, no_cache=False, budget=None,
+                               progress=not args.no_progress)
+        if code != EXIT_OK:
+            return code
+    print(f"\nNext: inspect {out}/triage-comparison/ and {out}/qa-comparison/ "
+          "(Comparison.load), or copy an experiment file from examples/ and run `workbench run` "
+          "on it with your own models.")
     return code
 
 
@@ -104,6 +111,17 @@ def _run_experiment(path: Path, *, dry_run: bool, out: Path | None, resume: bool
               f"agreed on {a['consistency_rate']:.0%}; judge cost ${a['judge_cost_usd']:.4f}")
         if out is not None:
             pw.to_csv(out / "pairwise.csv", index=False)
+    labels = loaded.human_labels
+    if labels is not None and cmp.status == "complete":
+        from workbench.stats import calibrate
+
+        for name in [s.name for s in loaded.scorers if s.name in set(labels["scorer"])]:
+            cal = calibrate(cmp, labels, scorer=name)
+            sim_judge = cmp.simulated_judges.get(name)
+            note = f"\n  ({name} is the SIMULATED judge {sim_judge})" if sim_judge else ""
+            print(f"\n{cal}{note}")
+            if out is not None:
+                cal.to_frame().to_csv(out / f"calibration_{name}.csv")
     if cmp.status == "budget_stopped":
         print(f"STOPPED: {cmp.stop_reason}. Partial results kept; raise budget_usd and rerun "
               "with --resume to finish.", file=sys.stderr)

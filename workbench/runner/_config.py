@@ -20,6 +20,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -29,7 +30,8 @@ from workbench.datasets import GoldenSet
 from workbench.errors import ConfigError, Problem, WorkbenchError, location
 from workbench.models import ModelSpec
 from workbench.prompts import PromptVariant
-from workbench.scorers import FunctionScorer, Scorer, scorer
+from workbench.scorers import FunctionScorer, Judge, Scorer, scorer
+from workbench.stats import load_human_labels
 
 __all__ = ["Experiment", "experiment_yaml", "load_experiment"]
 
@@ -147,6 +149,9 @@ class Experiment(_Strict):
     leakage: str = "exclude"
     pairwise: PairwiseEntry | None = None
     """Judge a candidate against an incumbent case by case after the run (both orders)."""
+    human_labels: str | None = None
+    """CSV of human labels (``wb.stats.LABEL_COLUMNS``) to calibrate the judge scorers against
+    after the run, relative to the experiment file."""
     mlflow_experiment: str | None = None
     """MLflow experiment to log to (used once MLflow logging is enabled)."""
 
@@ -241,8 +246,10 @@ class LoadedExperiment:
 
     def __init__(self, path: Path, experiment: Experiment, golden_set: GoldenSet,
                  models: list[ModelSpec], variants: list[PromptVariant],
-                 scorers: list[Scorer]) -> None:
+                 scorers: list[Scorer], human_labels: pd.DataFrame | None = None) -> None:
         self.path = path
+        self.human_labels = human_labels
+        """The checked human-label table, when the file names one."""
         self.experiment = experiment
         self.golden_set = golden_set
         self.models = models
@@ -322,9 +329,29 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
         if exp.pairwise.candidate == exp.pairwise.incumbent:
             problems.append(Problem(line_of("pairwise"), "candidate and incumbent are the same",
                                     "Compare two different configurations."))
+    human_labels = None
+    if exp.human_labels is not None:
+        try:
+            human_labels = load_human_labels(base / exp.human_labels)
+        except (WorkbenchError, OSError) as exc:
+            what = (exc.problem.what if isinstance(exc, WorkbenchError)
+                    else f"cannot read the human-label file: {exc.strerror or exc}")
+            problems.append(Problem(line_of("human_labels"), what,
+                                    "Give a CSV with the columns of wb.stats.LABEL_COLUMNS, "
+                                    "relative to the experiment file."))
+        else:
+            judged = {s.name for s in scorers if isinstance(s, Judge)}
+            if not judged & set(human_labels["scorer"]):
+                problems.append(Problem(
+                    line_of("human_labels"),
+                    f"the labels are for {sorted(set(human_labels['scorer']))}, and no judge "
+                    f"scorer of this experiment has that name (judges: {sorted(judged)})",
+                    "Name the judge scorer as the labels do (scorers: - {scorer: judge, name: "
+                    "...}).",
+                ))
     if problems:
         raise ConfigError.from_problems(problems)
-    return LoadedExperiment(file, exp, golden_set, models, variants, scorers)
+    return LoadedExperiment(file, exp, golden_set, models, variants, scorers, human_labels)
 
 
 def _read_template(base: Path, name: str) -> str:

@@ -186,8 +186,9 @@ class Plan:
             judges = f" + {self.judge_calls} judge calls" + (
                 f" (est. ${jc:,.4f} of the total)" if jc is not None else " (cost unknown)")
         return (
-            f"{len(self.models)} models × {len(self.variants)} variants × {len(self.case_ids)} "
-            f"cases{reps} = {self.calls} calls{judges}, ≈ {_k(self.est_tokens)} tokens, "
+            f"{_n(len(self.models), 'model')} × {_n(len(self.variants), 'variant')} × "
+            f"{_n(len(self.case_ids), 'case')}{reps} = {self.calls} calls{judges}, "
+            f"≈ {_k(self.est_tokens)} tokens, "
             f"{money}{budget}"
         )
 
@@ -229,6 +230,10 @@ class Plan:
         from ._html import plan_html
 
         return plan_html(self)
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
 def _k(n: int) -> str:
