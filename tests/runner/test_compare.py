@@ -164,6 +164,7 @@ def test_save_load_round_trip_and_config(
     back = Comparison.load(out)
     assert back.results.equals(cmp.results)
     assert back.results.dtypes.equals(cmp.results.dtypes)
+    assert len(cmp.score_details) > 0 and back.score_details.equals(cmp.score_details)
     assert back.meta["golden_set"]["digest"] == gs.digest
     saved = (out / "comparison.json").read_text() + (tmp_path / "run.yaml").as_posix()
     assert fake_key not in saved and "FAKE_PROVIDER_KEY" in saved  # the name, never the key

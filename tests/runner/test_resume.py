@@ -185,3 +185,22 @@ def test_checkpoint_lives_under_the_cache_dir(slow_server: Any, fake_key: str,
     path = Path(cmp.meta["checkpoint"])
     assert path.is_file() and path.is_relative_to(_isolated_cache)
     assert os.environ["WORKBENCH_CACHE_DIR"] == str(_isolated_cache)
+
+
+def test_resume_pays_no_recorded_judge_call_twice() -> None:
+    """A budget stop mid-run, then resume without the cache: every judge call is made once."""
+    gs = small_set(n=12)
+    judge = wb.judge("correctness", "sim/judge")
+    models, variants = ["sim/large", "sim/fast"], [wb.PromptVariant("plain", user="{{ message }}")]
+    p = wb.plan(gs, models, variants, [judge])
+    first = wb.compare(gs, models, variants, [judge], cache=False, progress=False,
+                       budget_usd=(p.est_cost_usd or 0) / 3, concurrency=2)
+    assert first.status == "budget_stopped" and 0 < len(first.results) < p.calls
+    second = wb.compare(gs, models, variants, [judge], cache=False, progress=False,
+                        resume=True, concurrency=2)
+    assert second.complete and len(second.results) == p.calls
+    assert second.results["score.judge_correctness"].notna().all()
+    # each of the 24 model calls and 24 judge calls reached the (simulated) provider once
+    assert first.meta["requests_sent"] + second.meta["requests_sent"] == 2 * p.calls
+    assert second.spent_usd == pytest.approx(
+        float(second.results["cost_usd"].sum() + second.results["judge_cost_usd"].sum()))

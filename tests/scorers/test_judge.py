@@ -150,6 +150,13 @@ def test_judge_through_compare_with_scripted_replies(judge_server: Any) -> None:
     assert row["scorer_errors"] == 1
     assert row["total_cost_usd"] == pytest.approx(row["cost_usd"] + row["judge_cost_usd"])
     assert cmp.spent_usd == pytest.approx(df["billed_usd"].sum() + df["judge_cost_usd"].sum())
+    # the judge's raw score and reason are kept beside the value, with its tokens and cost
+    details = cmp.score_details.set_index("case_id")
+    assert list(details.index) == ["q1", "q3"]  # q2's verdict was an error: no detail row
+    assert list(details["label"]) == ["5", "4"] and list(details["explanation"]) == ["matches",
+                                                                                     "ok"]
+    assert (details["prompt_tokens"] > 0).all() and (details["completion_tokens"] > 0).all()
+    assert details.loc["q1", "cost_usd"] == pytest.approx(df.loc["q1", "judge_cost_usd"])
     before = judge_server.fake.requests
     again = wb.compare(small_qa(), [model], [variant], [scorer], progress=False)
     assert judge_server.fake.requests == before  # judge calls come from the same cache

@@ -13,7 +13,7 @@ import pandas as pd
 from workbench.errors import ConfigError
 from workbench.stats import mean_ci
 
-__all__ = ["RESULT_COLUMNS", "Comparison"]
+__all__ = ["DETAIL_COLUMNS", "RESULT_COLUMNS", "Comparison"]
 
 SCHEMA_VERSION = 1
 
@@ -34,7 +34,28 @@ _DTYPES = {
     "scorer_errors": "string",
 }
 
+DETAIL_COLUMNS = [
+    "case_id", "model", "variant", "repeat", "scorer", "value", "label", "explanation",
+    "cost_usd", "prompt_tokens", "completion_tokens",
+]
+"""Columns of ``Comparison.score_details``: what a scorer said beyond its value."""
+
+_DETAIL_DTYPES = {
+    "case_id": "string", "model": "string", "variant": "string", "repeat": "int64",
+    "scorer": "string", "value": "float64", "label": "string", "explanation": "string",
+    "cost_usd": "float64", "prompt_tokens": "int64", "completion_tokens": "int64",
+}
+
 Status = Literal["complete", "budget_stopped", "interrupted"]
+
+
+def details_frame(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """Build the typed score-details table from row dicts."""
+    df = pd.DataFrame(list(rows), columns=DETAIL_COLUMNS)
+    for col, dtype in _DETAIL_DTYPES.items():
+        df[col] = df[col].astype(dtype)  # type: ignore[call-overload]
+    return df.sort_values(["model", "variant", "repeat", "case_id", "scorer"],
+                          kind="stable").reset_index(drop=True)
 
 
 def results_frame(rows: Sequence[dict[str, Any]], extra: Sequence[str]) -> pd.DataFrame:
@@ -62,11 +83,16 @@ class Comparison:
         meta: what was compared and how (golden set digest, model params and pricing, variant
             templates and versions, scorers and their arguments, seed, budget, status).
         status: ``"complete"``, ``"budget_stopped"`` or ``"interrupted"``.
+        score_details: what scorers said beyond the value, one row per (results row,
+            scorer) that gave a label, an explanation or judge tokens/cost — e.g. a judge's
+            raw score (``label``) and reason (``explanation``). See ``DETAIL_COLUMNS``.
     """
 
-    def __init__(self, results: pd.DataFrame, meta: dict[str, Any]) -> None:
+    def __init__(self, results: pd.DataFrame, meta: dict[str, Any],
+                 score_details: pd.DataFrame | None = None) -> None:
         self.results = results
         self.meta = meta
+        self.score_details = details_frame([]) if score_details is None else score_details
 
     # ---------------------------------------------------------------- basic facts
     @property
@@ -248,7 +274,7 @@ class Comparison:
 
     # ---------------------------------------------------------------- persistence
     def save(self, directory: str | Path) -> Path:
-        """Write ``results.parquet`` and ``comparison.json`` (with ``schema_version``) to a dir.
+        """Write ``results.parquet``, ``score_details.parquet`` and ``comparison.json`` to a dir.
 
         Example:
             >>> cmp.save("runs/triage-2026-11-25")  # doctest: +SKIP
@@ -256,6 +282,7 @@ class Comparison:
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
         self.results.to_parquet(out / "results.parquet", index=False)
+        self.score_details.to_parquet(out / "score_details.parquet", index=False)
         meta = {"schema_version": SCHEMA_VERSION, **self.meta}
         (out / "comparison.json").write_text(
             json.dumps(meta, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
@@ -291,7 +318,12 @@ class Comparison:
         records: list[dict[str, Any]] = [
             {str(k): v for k, v in r.items()} for r in results.to_dict("records")
         ]
-        return cls(results_frame(records, extra), meta)
+        details_path = src / "score_details.parquet"
+        details = None
+        if details_path.is_file():
+            details = details_frame([{str(k): v for k, v in r.items()}
+                                     for r in pd.read_parquet(details_path).to_dict("records")])
+        return cls(results_frame(records, extra), meta, details)
 
     def to_config(self, path: str | Path | None = None) -> str:
         """The experiment file (YAML) that reproduces this comparison; written to ``path``.

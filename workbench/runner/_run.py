@@ -31,7 +31,7 @@ from workbench.prompts import PromptVariant
 from workbench.scorers import FunctionScorer, Judge, Scorer, as_score
 
 from ._checkpoint import Checkpoint
-from ._comparison import Comparison, results_frame
+from ._comparison import Comparison, details_frame, results_frame
 from ._plan import JUDGE_COMPLETION_TOKENS, Cell, Leakage, Plan, plan
 
 __all__ = ["acompare", "compare", "run_plan"]
@@ -105,6 +105,7 @@ class _Run:
         self.tasks: list[asyncio.Task[None]] = []
         self.rows: dict[str, dict[str, Any]] = {}
         self.scorer_errors: list[dict[str, str]] = []
+        self.details: dict[str, list[dict[str, Any]]] = {}
         self.specs = {m.label: m for m in p.models}
         self.variants = {v.name: v for v in p.variants}
         records = {str(r["id"]): r for r in p.golden_set.records()}
@@ -115,6 +116,8 @@ class _Run:
         )
         self.executor: CallExecutor | None = None
         self.judge_billed_usd = 0.0
+        self.recorded_judge_calls: dict[str, dict[str, Any]] = {}
+        """Judge calls in the checkpoint of an interrupted run (by cache key)."""
         # judges make their calls through this run's executor: shared cache, budget, limits
         self.scorers: list[Scorer] = [
             s.bind(self._judge_call, p.golden_set.input_columns)
@@ -133,7 +136,12 @@ class _Run:
             est_prompt_tokens=sum(len(m["content"]) for m in messages) // 4 + 8,
             est_completion_tokens=JUDGE_COMPLETION_TOKENS,
         )
+        recorded = self.recorded_judge_calls.get(request.key)
+        if recorded is not None:  # judged before an interruption: never paid twice
+            return CallResult(**{**recorded, "billed_usd": 0.0, "cache_hit": True})
         result = await self.executor.call(request, use_cache=self.cache is not None)
+        if result.ok:
+            self.checkpoint.record(request.key, {k: getattr(result, k) for k in _CALL_FIELDS})
         self.judge_billed_usd += result.billed_usd
         return result
 
@@ -151,6 +159,7 @@ class _Run:
         }
         case = self.cases[cell.case_id]
         errors: list[str] = []
+        details: list[dict[str, Any]] = []
         for s in self.scorers:
             value = float("nan")
             if call.get("error_type") is None:
@@ -161,6 +170,16 @@ class _Run:
                     score = as_score(result, scorer_name=s.name)
                     value = score.value
                     row["judge_cost_usd"] += score.cost_usd
+                    if (score.label is not None or score.explanation is not None
+                            or score.cost_usd or score.prompt_tokens):
+                        details.append({
+                            "case_id": cell.case_id, "model": cell.model,
+                            "variant": cell.variant, "repeat": cell.repeat, "scorer": s.name,
+                            "value": value, "label": score.label,
+                            "explanation": score.explanation, "cost_usd": score.cost_usd,
+                            "prompt_tokens": score.prompt_tokens,
+                            "completion_tokens": score.completion_tokens,
+                        })
                 except Exception as exc:  # a scorer bug must not lose the call's result
                     errors.append(f"{s.name}: {type(exc).__name__}: {exc}"[:500])
                     row["judge_cost_usd"] += float(getattr(exc, "cost_usd", 0.0) or 0.0)
@@ -171,6 +190,7 @@ class _Run:
                         )
             row[f"score.{s.name}"] = value
         row["scorer_errors"] = "; ".join(errors) if errors else None
+        self.details[cell.key] = details
         for name in self.slices:
             label = case.get(name)
             row[f"slice.{name}"] = None if label is None else str(label)
@@ -191,6 +211,13 @@ class _Run:
         )
         by_key = {c.key: c for c in p.cells}
         if recovered is not None:
+            self.recorded_judge_calls = {
+                k: v for k, v in recovered.rows.items()
+                if k not in by_key and v.get("error_type") is None
+            }
+            # like the recovered model rows, judge calls paid before the interruption count
+            self.judge_billed_usd = sum(float(v.get("billed_usd") or 0.0)
+                                        for v in self.recorded_judge_calls.values())
             for key, call in recovered.rows.items():
                 if key in by_key:
                     self.rows[key] = await self.score(by_key[key], call)
@@ -311,7 +338,8 @@ class _Run:
             "checkpoint": str(self.checkpoint.path),
             "scorer_errors": self.scorer_errors,
         }
-        return Comparison(results, meta)
+        details = details_frame([d for key in self.rows for d in self.details.get(key, [])])
+        return Comparison(results, meta, details)
 
 
 def _prepare(

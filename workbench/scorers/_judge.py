@@ -349,6 +349,8 @@ class Judge:
             label=f"{verdict.score:g}",
             explanation=verdict.reason or None,
             cost_usd=float(result.cost_usd or 0.0),
+            prompt_tokens=int(result.prompt_tokens or 0),
+            completion_tokens=int(result.completion_tokens or 0),
         )
 
     def __repr__(self) -> str:

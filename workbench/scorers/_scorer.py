@@ -27,8 +27,8 @@ class Score:
     """The result of scoring one output.
 
     Example:
-        >>> Score(1.0, label="billing", explanation="matches expected")
-        Score(value=1.0, label='billing', explanation='matches expected', cost_usd=0.0)
+        >>> Score(1.0, label="billing", explanation="matches expected").label
+        'billing'
     """
 
     value: float
@@ -39,6 +39,10 @@ class Score:
     """Why this score (shown in explorers and reports)."""
     cost_usd: float = 0.0
     """What producing the score cost (LLM judges); heuristics cost nothing."""
+    prompt_tokens: int = 0
+    """Tokens the judge read to produce the score (0 for heuristics)."""
+    completion_tokens: int = 0
+    """Tokens the judge wrote (0 for heuristics)."""
 
 
 @runtime_checkable
