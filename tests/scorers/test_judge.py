@@ -157,6 +157,9 @@ def test_judge_through_compare_with_scripted_replies(judge_server: Any) -> None:
                                                                                      "ok"]
     assert (details["prompt_tokens"] > 0).all() and (details["completion_tokens"] > 0).all()
     assert details.loc["q1", "cost_usd"] == pytest.approx(df.loc["q1", "judge_cost_usd"])
+    # the provider supports JSON mode (litellm says so): the judge asked for it, the model
+    # under test did not
+    assert judge_server.fake.response_formats == {"json_object": 3, "text": 3}
     before = judge_server.fake.requests
     again = wb.compare(small_qa(), [model], [variant], [scorer], progress=False)
     assert judge_server.fake.requests == before  # judge calls come from the same cache
@@ -181,3 +184,12 @@ def test_simulated_judge_ranks_good_answers_higher() -> None:
     assert df.loc[right, "score.judge_correctness"].mean() > df.loc[
         ~right, "score.judge_correctness"].mean()
     assert "sim/judge" in json.dumps(cmp.meta["scorers"])
+
+
+def test_json_mode_follows_the_provider_unless_set() -> None:
+    assert judge("correctness", "openai/gpt-4o-mini").response_format() == {"type": "json_object"}
+    assert judge("correctness", "sim/judge").response_format() == {"type": "json_object"}
+    assert judge("correctness", "openai/gpt-4o-mini", json_mode=False).response_format() is None
+    plain = judge("correctness", "openai/gpt-4o-mini", json_mode=False)
+    assert plain.args["json_mode"] is False
+    assert plain.version != judge("correctness", "openai/gpt-4o-mini").version

@@ -168,6 +168,23 @@ class ModelSpec:
         """True for the offline simulated models (``sim/...``), which are not real LLMs."""
         return self.id.startswith("sim/")
 
+    def supports_json_mode(self) -> bool:
+        """Whether the provider takes ``response_format={"type": "json_object"}`` (per litellm).
+
+        Example:
+            >>> ModelSpec("openai/gpt-4o-mini").supports_json_mode()
+            True
+        """
+        if self.simulated:
+            return True  # the simulated models honour JSON mode
+        from ._litellm import litellm
+
+        try:
+            params = litellm().get_supported_openai_params(model=self.id) or []
+        except Exception:  # an unknown provider: plain text, parsed tolerantly
+            return False
+        return "response_format" in params
+
     def identity(self) -> dict[str, Any]:
         """What determines the model's answers (the call cache key's model part).
 

@@ -27,6 +27,7 @@ from workbench.models._executor import (
 from workbench.scorers import RUBRICS, VerdictError, pairwise_messages, parse_preference
 
 from ._comparison import Comparison
+from ._plan import JUDGE_COMPLETION_TOKENS
 
 __all__ = ["pairwise"]
 
@@ -104,14 +105,16 @@ def pairwise(
     executor = CallExecutor(cache=CallCache() if cache else None,
                             budget=BudgetLedger(budget_usd=budget_usd), concurrency=concurrency)
     columns = gs.input_columns
+    response_format = {"type": "json_object"} if spec.supports_json_mode() else None
 
     async def verdict(case: Mapping[str, Any], first: str, second: str) -> tuple[str, float]:
         messages = pairwise_messages(rubric_text, case, first, second, reference=reference,
                                      input_columns=columns)
-        request = CallRequest(spec=spec, messages=messages,
-                              key=cache_key(spec.identity(), messages),
+        request = CallRequest(spec=spec, messages=messages, response_format=response_format,
+                              key=cache_key(spec.identity(), messages,
+                                            response_format=response_format),
                               est_prompt_tokens=sum(len(m["content"]) for m in messages) // 4,
-                              est_completion_tokens=40)
+                              est_completion_tokens=JUDGE_COMPLETION_TOKENS)
         result = await executor.call(request, use_cache=cache)
         cost = float(result.cost_usd or 0.0)
         if result.error_type is not None:

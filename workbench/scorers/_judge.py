@@ -295,6 +295,7 @@ class Judge:
         name: str | None = None,
         reference: bool | None = None,
         instructions: str | None = None,
+        json_mode: bool | None = None,
     ) -> None:
         builtin = rubric if rubric in RUBRICS else None
         self.rubric_text = RUBRICS[rubric] if builtin else rubric
@@ -307,10 +308,13 @@ class Judge:
         self.scale = (low, high)
         self.reference = (builtin in _NEEDS_REFERENCE) if reference is None else reference
         self.instructions = instructions
+        self.json_mode = json_mode
+        """JSON mode (``response_format``): None asks litellm whether the provider has it."""
+        self._response_format: dict[str, str] | None | bool = False  # False: not decided yet
         self.name = name or (f"judge_{builtin}" if builtin else "judge")
         self.args: dict[str, Any] = {
             "rubric": builtin or self.rubric_text, "model": model.label, "scale": list(scale),
-            "reference": self.reference, "instructions": instructions,
+            "reference": self.reference, "instructions": instructions, "json_mode": json_mode,
         }
         blob = json.dumps({**self.args, "rubric_text": self.rubric_text,
                            "model": model.identity()}, sort_keys=True)
@@ -325,6 +329,13 @@ class Judge:
         bound._input_columns = input_columns
         return bound
 
+    def response_format(self) -> dict[str, str] | None:
+        """``{"type": "json_object"}`` in JSON mode, else None (the reply is parsed tolerantly)."""
+        if self._response_format is False:
+            on = self.model.supports_json_mode() if self.json_mode is None else self.json_mode
+            self._response_format = {"type": "json_object"} if on else None
+        return self._response_format  # type: ignore[return-value]
+
     def messages(self, case: Mapping[str, Any], output: str) -> list[Message]:
         """The judge prompt for one output."""
         return judge_messages(self.rubric_text, case, output, scale=self.scale,
@@ -334,7 +345,7 @@ class Judge:
     async def __call__(self, case: Mapping[str, Any], output: str) -> Score:
         """Score one output (a coroutine: the runner awaits it)."""
         caller = self._caller or _standalone_caller()
-        result = await caller(self.model, self.messages(case, output), None)
+        result = await caller(self.model, self.messages(case, output), self.response_format())
         if result.error_type is not None:
             raise VerdictError(f"the judge call failed: {result.error_type}: "
                                f"{(result.error or '')[:200]}", where=f"judge {self.name!r}")
@@ -380,13 +391,16 @@ def judge(
     name: str | None = None,
     reference: bool | None = None,
     instructions: str | None = None,
+    json_mode: bool | None = None,
 ) -> Judge:
     """A rubric judge scorer: a built-in rubric name or your own rubric text, and a model.
 
     Built-in rubrics: ``correctness`` (against the reference answer), ``groundedness``
     (supported by the context in the input), ``format`` (pass ``instructions=``) and
     ``refusal`` (declines exactly when it should). ``sim/judge`` is a SIMULATED judge for
-    offline use; any litellm model string works.
+    offline use; any litellm model string works. ``json_mode=None`` asks for a JSON reply
+    (``response_format``) where litellm says the provider supports it; the reply is parsed
+    tolerantly either way.
 
     Example:
         >>> j = judge("correctness", "sim/judge")
@@ -395,4 +409,4 @@ def judge(
     """
     spec = ModelSpec(model) if isinstance(model, str) else model
     return Judge(rubric, spec, scale=scale, name=name, reference=reference,
-                 instructions=instructions)
+                 instructions=instructions, json_mode=json_mode)

@@ -94,6 +94,7 @@ class FakeOpenAI:
         requests: chat-completion requests received (every attempt counts).
         prompts: how many times each prompt (sha256 of the messages) was requested.
         faults: how many times each fault was injected.
+        response_formats: requests per ``response_format`` type (``"text"`` when absent).
     """
 
     latency_ms: float = 0.0
@@ -106,6 +107,7 @@ class FakeOpenAI:
     requests: int = 0
     prompts: Counter[str] = field(default_factory=Counter)
     faults: Counter[str] = field(default_factory=Counter)
+    response_formats: Counter[str] = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
@@ -174,6 +176,10 @@ class FakeOpenAI:
         prompt = _prompt_of(body)
         key = hashlib.sha256(prompt.encode("utf-8")).hexdigest()
         self.prompts[key] += 1
+        response_format = body.get("response_format")
+        self.response_formats[
+            str(response_format.get("type")) if isinstance(response_format, dict) else "text"
+        ] += 1
         fault = self._fault(body, key)
         if fault:
             self.faults[fault] += 1
