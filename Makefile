@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 PIP_FLAGS ?= --quiet --disable-pip-version-check
 
-.PHONY: demo test lint typecheck imports pytest constraints clean
+.PHONY: demo test lint typecheck imports pytest constraints clean ui
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ $(VENV)/.installed-dev: $(BIN)/python pyproject.toml constraints.txt
 
 demo: $(VENV)/.installed
 	$(BIN)/workbench demo
+
+# The MLflow UI for the embedded store the demo and wb.compare(..., experiment=...) write here.
+UI_PORT ?= 5000
+ui: $(VENV)/.installed
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db --host 127.0.0.1 --port $(UI_PORT)
 
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -22,13 +22,15 @@ from workbench._version import __version__  # noqa: E402
 from workbench.errors import ConfigError, DatasetError, WorkbenchError  # noqa: E402
 
 if TYPE_CHECKING:
-    from workbench import scorers
+    from workbench import scorers, tracking
+    from workbench._api import acompare, compare
     from workbench.datasets import CheckReport, GoldenSet
     from workbench.models import ModelSpec, RetryPolicy
     from workbench.prompts import PromptVariant
-    from workbench.runner import Comparison, Plan, acompare, compare, pairwise, plan
+    from workbench.runner import Comparison, Plan, pairwise, plan
     from workbench.scorers import Score, judge, scorer
     from workbench.stats import calibrate, mean_ci
+    from workbench.tracking import list_comparisons, load_comparison, log_comparison
 
 __all__ = [
     "CheckReport",
@@ -50,8 +52,12 @@ __all__ = [
     "pairwise",
     "plan",
     "judge",
+    "list_comparisons",
+    "load_comparison",
+    "log_comparison",
     "scorer",
     "scorers",
+    "tracking",
 ]
 
 # public name -> module that defines it, imported on first attribute access (PEP 562)
@@ -64,16 +70,19 @@ _LAZY = {
     "Comparison": "workbench.runner",
     "Plan": "workbench.runner",
     "plan": "workbench.runner",
-    "compare": "workbench.runner",
-    "acompare": "workbench.runner",
+    "compare": "workbench._api",
+    "acompare": "workbench._api",
     "pairwise": "workbench.runner",
     "Score": "workbench.scorers",
     "scorer": "workbench.scorers",
     "judge": "workbench.scorers",
     "mean_ci": "workbench.stats",
     "calibrate": "workbench.stats",
+    "log_comparison": "workbench.tracking",
+    "load_comparison": "workbench.tracking",
+    "list_comparisons": "workbench.tracking",
 }
-_SUBMODULES = {"scorers"}
+_SUBMODULES = {"scorers", "tracking"}
 
 
 def __getattr__(name: str) -> Any:

@@ -98,6 +98,18 @@ def test_console_script_demo_runs_the_simulated_comparison(
     assert "stale" not in out  # the experiment reproduces every labelled output
     assert "judge_correctness is the SIMULATED judge sim/judge" in out
     assert (tmp_path / "out" / "qa-comparison" / "calibration_judge_correctness.csv").is_file()
+    # both comparisons are logged to the embedded MLflow store in the working directory
+    runs = re.findall(r"logged to MLflow \(sqlite:///mlflow.db\), experiment '([\w-]+)': "
+                      r"parent run (\w+)", out)
+    assert [e for e, _ in runs] == ["triage-demo", "qa-demo"], out
+    assert "mlflow ui --backend-store-uri sqlite:///mlflow.db --host 127.0.0.1" in out
+    store = f"sqlite:///{tmp_path}/mlflow.db"
+    logged = wb.load_comparison(runs[0][1], tracking_uri=store)
+    assert logged.results.equals(saved.results)
+    pairwise_logged = wb.tracking.load_table(runs[0][1], store, "pairwise.json")
+    assert len(pairwise_logged) == 152
+    calibration = wb.tracking.load_table(runs[1][1], store, "calibration_judge_correctness.json")
+    assert "kappa 95% CI" in set(calibration["figure"])
     again = demo()  # unchanged comparisons: answered from the cache, $0
     assert "912/912 calls recorded, 912 from the cache, billed $0.0000" in again
     assert "308/308 calls recorded, 308 from the cache, billed $0.0000" in again

@@ -39,3 +39,11 @@ def test_bootstrap_and_degenerate_inputs() -> None:
     empty = mean_ci([float("nan")])
     assert empty.n == 0 and math.isnan(empty.mean) and str(empty) == "n/a"
     assert mean_ci([1, 0, float("nan")]).n == 2
+
+
+def test_wilson_bounds_contain_the_mean_at_the_extremes() -> None:
+    from workbench.stats import mean_ci
+
+    for values in ([0.0] * 12, [1.0] * 12):
+        ci = mean_ci(values)
+        assert ci.low <= ci.mean <= ci.high and ci.method == "Wilson"

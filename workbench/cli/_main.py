@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from workbench._version import __version__
 from workbench.errors import WorkbenchError
@@ -69,7 +70,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _run_experiment(path: Path, *, dry_run: bool, out: Path | None, resume: bool,
-                    no_cache: bool, budget: float | None, progress: bool = True) -> int:
+                    no_cache: bool, budget: float | None, progress: bool = True,
+                    mlflow: bool = True, tracking_uri: str | None = None) -> int:
     from workbench.runner import plan, run_plan
     from workbench.runner._config import load_experiment
 
@@ -97,6 +99,7 @@ def _run_experiment(path: Path, *, dry_run: bool, out: Path | None, resume: bool
         saved = cmp.save(out)
         print(f"saved to {saved}/ (results.parquet, comparison.json)")
     pw_config = loaded.experiment.pairwise
+    tables: dict[str, Any] = {}
     if pw_config is not None and cmp.status == "complete":
         from workbench.runner import pairwise
 
@@ -111,6 +114,7 @@ def _run_experiment(path: Path, *, dry_run: bool, out: Path | None, resume: bool
               f"agreed on {a['consistency_rate']:.0%}; judge cost ${a['judge_cost_usd']:.4f}")
         if out is not None:
             pw.to_csv(out / "pairwise.csv", index=False)
+        tables["pairwise.json"] = pw
     labels = loaded.human_labels
     if labels is not None and cmp.status == "complete":
         from workbench.stats import calibrate
@@ -122,6 +126,11 @@ def _run_experiment(path: Path, *, dry_run: bool, out: Path | None, resume: bool
             print(f"\n{cal}{note}")
             if out is not None:
                 cal.to_frame().to_csv(out / f"calibration_{name}.csv")
+            tables[f"calibration_{name}.json"] = cal.to_frame().rename_axis(
+                "figure").reset_index().astype({"value": str})
+    experiment = loaded.experiment.mlflow_experiment
+    if mlflow and experiment:
+        _log_to_mlflow(cmp, experiment, tracking_uri, pw_config, tables)
     if cmp.status == "budget_stopped":
         print(f"STOPPED: {cmp.stop_reason}. Partial results kept; raise budget_usd and rerun "
               "with --resume to finish.", file=sys.stderr)
@@ -132,11 +141,36 @@ def _run_experiment(path: Path, *, dry_run: bool, out: Path | None, resume: bool
     return EXIT_OK
 
 
+def _log_to_mlflow(cmp: Any, experiment: str, tracking_uri: str | None, pw_config: Any,
+                   tables: dict[str, Any]) -> None:
+    """Log the comparison (and the pairwise and calibration tables) and say how to look."""
+    import os
+
+    from workbench.tracking import client, log_comparison
+
+    run_id = log_comparison(
+        cmp, experiment, tracking_uri=tracking_uri,
+        candidate=None if pw_config is None else pw_config.candidate,
+        incumbent=None if pw_config is None else pw_config.incumbent,
+    )
+    c = client(tracking_uri)
+    for name, table in tables.items():
+        c.log_table(run_id, table, name)
+    uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or "sqlite:///mlflow.db"
+    print(f"\nlogged to MLflow ({uri}), experiment {experiment!r}: parent run {run_id}")
+    if uri.startswith("http"):
+        print(f"  open {uri.rstrip('/')}/#/experiments/{c.get_run(run_id).info.experiment_id}")
+    else:
+        print(f"  open the UI: mlflow ui --backend-store-uri {uri} --host 127.0.0.1 "
+              "(or: make ui), then http://127.0.0.1:5000")
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     return _run_experiment(Path(args.experiment), dry_run=args.dry_run,
                            out=Path(args.out) if args.out else None, resume=args.resume,
                            no_cache=args.no_cache, budget=args.budget,
-                           progress=not args.no_progress)
+                           progress=not args.no_progress, mlflow=not args.no_mlflow,
+                           tracking_uri=args.tracking_uri)
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
@@ -194,6 +228,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
     run.add_argument("--budget", type=float, help="override budget_usd")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument("--no-mlflow", action="store_true",
+                     help="do not log to MLflow (the file's mlflow_experiment)")
+    run.add_argument("--tracking-uri", help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, "
+                     "else sqlite:///mlflow.db here)")
     run.set_defaults(func=_cmd_run)
 
     ds = sub.add_parser("dataset", help="validate, inspect, check and freeze golden sets")

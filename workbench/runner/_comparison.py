@@ -10,6 +10,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from workbench.datasets import GoldenSet
 from workbench.errors import ConfigError
 from workbench.stats import mean_ci
 
@@ -89,10 +90,92 @@ class Comparison:
     """
 
     def __init__(self, results: pd.DataFrame, meta: dict[str, Any],
-                 score_details: pd.DataFrame | None = None) -> None:
+                 score_details: pd.DataFrame | None = None,
+                 golden_set: GoldenSet | None = None) -> None:
         self.results = results
         self.meta = meta
         self.score_details = details_frame([]) if score_details is None else score_details
+        self._golden_set = golden_set
+
+    def golden_set(self, given: GoldenSet | None = None) -> GoldenSet:
+        """The golden set this comparison ran on (kept in memory, or loaded from its path).
+
+        Raises:
+            ConfigError: when it cannot be found or its digest differs from the comparison's.
+        """
+        meta = self.meta.get("golden_set", {})
+        gs = given or self._golden_set
+        if gs is None:
+            path = meta.get("path")
+            if not path or not Path(path).exists():
+                raise ConfigError(
+                    f"the golden set of this comparison is not at hand (path {path!r})",
+                    where=str(meta.get("name", "comparison")),
+                    fix="Pass golden_set=GoldenSet.load(...) with the set it was run on.",
+                )
+            gs = GoldenSet.load(path)
+        if meta.get("digest") and gs.digest != meta["digest"]:
+            raise ConfigError(
+                f"golden set digest {gs.digest} differs from the comparison's {meta['digest']}",
+                where=str(meta.get("name", "comparison")),
+                fix="Pass the golden set the comparison was run on.",
+            )
+        self._golden_set = gs
+        return gs
+
+    def merge(self, other: Comparison) -> Comparison:
+        """One comparison holding both runs' configurations (e.g. an incumbent logged earlier).
+
+        The golden set digests must match and no (model, variant) may appear in both. Cases
+        evaluated by only one side stay in the table; paired statistics use the shared ones.
+
+        Example:
+            >>> both = candidate_cmp.merge(wb.load_comparison(incumbent_run_id))  # doctest: +SKIP
+        """
+        mine, theirs = self.meta.get("golden_set", {}), other.meta.get("golden_set", {})
+        if mine.get("digest") != theirs.get("digest"):
+            raise ConfigError(
+                f"cannot merge comparisons of different data: digest {mine.get('digest')} vs "
+                f"{theirs.get('digest')}",
+                where=f"{mine.get('name')} + {theirs.get('name')}",
+                fix="Run both configurations on the same frozen golden set.",
+            )
+        def configs(cmp: Comparison) -> set[tuple[str, str]]:
+            pairs = cmp.results[["model", "variant"]].drop_duplicates()
+            return {(str(m), str(v)) for m, v in pairs.itertuples(index=False)}
+
+        clash = configs(self) & configs(other)
+        if clash:
+            raise ConfigError(
+                f"both comparisons hold {sorted(clash)}", where="merge",
+                fix='Give one model a distinct label: ModelSpec("...", name="...").',
+            )
+        extra = [c for c in dict.fromkeys([*self.results.columns, *other.results.columns])
+                 if c not in RESULT_COLUMNS]
+        rows = [*self.results.to_dict("records"), *other.results.to_dict("records")]
+        results = results_frame([{str(k): v for k, v in r.items()} for r in rows], extra)
+        details = pd.concat([self.score_details, other.score_details], ignore_index=True)
+        meta = dict(self.meta)
+        for key in ("models", "variants", "judges"):
+            seen = {json.dumps(x, sort_keys=True, default=str) for x in meta.get(key, [])}
+            meta[key] = [*meta.get(key, []), *(
+                x for x in other.meta.get(key, [])
+                if json.dumps(x, sort_keys=True, default=str) not in seen)]
+        names = {s["name"] for s in meta.get("scorers", [])}
+        meta["scorers"] = [*meta.get("scorers", []),
+                           *(s for s in other.meta.get("scorers", []) if s["name"] not in names)]
+        statuses = {self.status, other.status}
+        meta["status"] = "complete" if statuses == {"complete"} else sorted(
+            statuses - {"complete"})[0]
+        meta["stop_reason"] = self.stop_reason or other.stop_reason
+        for key in ("calls_planned", "calls_recorded", "requests_sent", "spent_usd",
+                    "judge_billed_usd"):
+            meta[key] = (meta.get(key) or 0) + (other.meta.get(key) or 0)
+        meta["merged_from"] = [*self.meta.get("merged_from", [self.meta.get("started_at")]),
+                               *other.meta.get("merged_from", [other.meta.get("started_at")])]
+        return Comparison(results, meta, details_frame(
+            [{str(k): v for k, v in r.items()} for r in details.to_dict("records")]),
+            self._golden_set or other._golden_set)
 
     # ---------------------------------------------------------------- basic facts
     @property

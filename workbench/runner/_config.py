@@ -153,7 +153,7 @@ class Experiment(_Strict):
     """CSV of human labels (``wb.stats.LABEL_COLUMNS``) to calibrate the judge scorers against
     after the run, relative to the experiment file."""
     mlflow_experiment: str | None = None
-    """MLflow experiment to log to (used once MLflow logging is enabled)."""
+    """MLflow experiment to log the comparison to after the run (``--no-mlflow`` skips it)."""
 
     @field_validator("golden_set", mode="before")
     @classmethod

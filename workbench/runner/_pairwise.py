@@ -49,22 +49,6 @@ def _outputs(cmp: Comparison, config: Config, repeat: int, role: str) -> pd.Seri
     return pd.Series(ok["output"].to_numpy(), index=ok["case_id"].to_numpy())
 
 
-def _golden_set(cmp: Comparison, given: GoldenSet | None) -> GoldenSet:
-    meta = cmp.meta.get("golden_set", {})
-    gs = given
-    if gs is None:
-        if not meta.get("path"):
-            raise ConfigError("the comparison does not say where its golden set is",
-                              where="pairwise", fix="Pass golden_set=...")
-        gs = GoldenSet.load(meta["path"])
-    if meta.get("digest") and gs.digest != meta["digest"]:
-        raise ConfigError(
-            f"golden set digest {gs.digest} differs from the comparison's {meta['digest']}",
-            where="pairwise", fix="Pass the golden set the comparison was run on.",
-        )
-    return gs
-
-
 def pairwise(
     cmp: Comparison,
     *,
@@ -95,7 +79,7 @@ def pairwise(
     spec = ModelSpec(judge) if isinstance(judge, str) else judge
     rubric_text = RUBRICS.get(rubric, rubric)
     reference = rubric in ("correctness", "refusal")
-    gs = _golden_set(cmp, golden_set)
+    gs = cmp.golden_set(golden_set)
     cand, inc = (_outputs(cmp, candidate, repeat, "candidate"),
                  _outputs(cmp, incumbent, repeat, "incumbent"))
     shared = [c for c in cand.index if c in set(inc.index)]

@@ -339,7 +339,7 @@ class _Run:
             "scorer_errors": self.scorer_errors,
         }
         details = details_frame([d for key in self.rows for d in self.details.get(key, [])])
-        return Comparison(results, meta, details)
+        return Comparison(results, meta, details, golden_set=p.golden_set)
 
 
 def _prepare(

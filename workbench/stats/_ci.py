@@ -73,7 +73,9 @@ def mean_ci(
         if not binary:
             raise ValueError("the Wilson interval needs pass/fail (0/1) values")
         low, high = proportion_confint(int(arr.sum()), n, alpha=1 - confidence, method="wilson")
-        return MeanCI(mean, float(low), float(high), n, "Wilson", confidence)
+        # at 0 or n passes the bound equals the mean up to rounding (2.8e-17 at 0 of 12)
+        return MeanCI(mean, min(float(low), mean), max(float(high), mean), n, "Wilson",
+                      confidence)
     if n == 1 or float(arr.std()) == 0.0:
         return MeanCI(mean, mean, mean, n, "t" if chosen == "t" else "bootstrap", confidence)
     if chosen == "t":

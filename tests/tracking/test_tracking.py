@@ -1,0 +1,181 @@
+"""MLflow logging and loading back on the embedded sqlite store (DESIGN.md: MLflow layout)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+import workbench as wb
+from workbench.errors import ConfigError
+from workbench.testing import serve
+
+from ..runner.conftest import small_set
+
+VARIANTS = [wb.PromptVariant("plain", user="{{ message }}"),
+            wb.PromptVariant("asked", user="Label this message: {{ message }}")]
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """An embedded store in a temp dir; artifacts (./mlruns) land there too, never in the repo."""
+    monkeypatch.chdir(tmp_path)
+    return f"sqlite:///{tmp_path}/mlflow.db"
+
+
+def simulated(**kw: Any) -> wb.Comparison:
+    scorers = [wb.scorers.exact_match, wb.judge("correctness", "sim/judge")]
+    return wb.compare(small_set(n=12), ["sim/large", "sim/fast"], VARIANTS, scorers,
+                      progress=False, **kw)
+
+
+def test_round_trip_rebuilds_the_same_comparison(store: str) -> None:
+    cmp = simulated(experiment="triage", tracking_uri=store, candidate=("sim/fast", "asked"),
+                    incumbent=("sim/large", "plain"))
+    run_id = cmp.meta["mlflow"]["run_id"]
+    back = wb.load_comparison(run_id, tracking_uri=store)
+    assert back.results.equals(cmp.results)
+    assert back.results.dtypes.equals(cmp.results.dtypes)
+    assert back.score_details.equals(cmp.score_details)
+    assert back.golden_set().digest == cmp.meta["golden_set"]["digest"]  # the frozen copy
+    assert back.meta["models"] == cmp.meta["models"] and back.status == "complete"
+    listed = wb.list_comparisons("triage", tracking_uri=store)
+    assert list(listed["run_id"]) == [run_id] and listed.loc[0, "simulated"]
+    assert listed.loc[0, "configs"] == 4 and listed.loc[0, "status"] == "complete"
+
+
+def test_children_carry_params_metrics_with_cis_tags_and_case_tables(store: str) -> None:
+    cmp = simulated()
+    run_id = wb.log_comparison(cmp, "layout", tracking_uri=store,
+                               candidate=("sim/fast", "asked"), incumbent=("sim/large", "plain"))
+    client = wb.tracking.client(store)
+    exp = client.get_experiment_by_name("layout")
+    children = client.search_runs([exp.experiment_id],
+                                  filter_string=f"tags.mlflow.parentRunId = '{run_id}'")
+    assert len(children) == 4
+    summary = cmp.summary()
+    for child in children:
+        tags, params, metrics = child.data.tags, child.data.params, child.data.metrics
+        key = (tags["workbench.model"], tags["workbench.variant"])
+        assert child.info.run_name == f"{key[0]} · {key[1]}"
+        expected_role = {("sim/fast", "asked"): "candidate",
+                         ("sim/large", "plain"): "incumbent"}.get(key, "none")
+        assert tags["workbench.role"] == expected_role
+        assert tags["workbench.simulated"] == "true"
+        assert tags["workbench.dataset_digest"] == cmp.meta["golden_set"]["digest"]
+        assert params["model.model"] == key[0] and params["variant.name"] == key[1]
+        assert params["pricing.source"].startswith("simulated")
+        row = summary.loc[key]
+        for name in ("exact_match", "judge_correctness"):
+            assert metrics[f"{name}_mean"] == pytest.approx(row[name])
+            assert metrics[f"{name}_ci_low"] == pytest.approx(row[f"{name}_low"])
+            assert metrics[f"{name}_ci_high"] == pytest.approx(row[f"{name}_high"])
+            assert metrics[f"{name}_ci_low"] <= metrics[f"{name}_mean"] <= metrics[
+                f"{name}_ci_high"]
+        assert metrics["judge_cost_usd"] == pytest.approx(row["judge_cost_usd"])
+        assert metrics["latency_p95_s"] == pytest.approx(row["latency_p95_s"])
+        assert 0 <= metrics["cache_hit_rate"] <= 1 and metrics["error_rate"] == 0
+        group = cmp.results[(cmp.results.model == key[0]) & (cmp.results.variant == key[1])]
+        hard = group[group["slice.difficulty"] == "hard"]["score.exact_match"].mean()
+        assert metrics["slice/difficulty/hard/exact_match_mean"] == pytest.approx(hard)
+        table = wb.tracking.load_table(child.info.run_id, store)
+        assert len(table) == 12 and {"case_id", "message", "expected", "output",
+                                     "score.exact_match"} <= set(table.columns)
+        inputs = {d.dataset.name for d in child.inputs.dataset_inputs}
+        assert inputs == {"small"}
+    parent = client.get_run(run_id)
+    assert parent.data.tags["workbench.kind"] == "comparison"
+    assert "SIMULATED" in parent.data.tags["mlflow.note.content"]
+    assert json.loads(parent.data.params["scorers"]) == ["exact_match", "judge_correctness"]
+    arts = {a.path for a in client.list_artifacts(run_id)}
+    assert {"comparison", "golden_set", "prompts", "summary.json"} <= arts
+
+
+def test_an_api_key_reaches_no_param_tag_artifact_or_store_file(
+    tmp_path: Path, store: str, fake_key: str
+) -> None:
+    with serve() as srv:
+        model = wb.ModelSpec("openai/keyed", api_base=srv.base_url, api_key_env="FAKE_PROVIDER_KEY",
+                             input_price_per_1m=1.0, output_price_per_1m=2.0)
+        cmp = wb.compare(small_set(n=6), [model], VARIANTS[:1], [wb.scorers.exact_match],
+                         progress=False, experiment="secrets", tracking_uri=store)
+    run_id = cmp.meta["mlflow"]["run_id"]
+    client = wb.tracking.client(store)
+    runs = [client.get_run(run_id), *client.search_runs(
+        [client.get_experiment_by_name("secrets").experiment_id])]
+    for run in runs:
+        text = json.dumps([run.data.params, run.data.tags, list(run.data.metrics)])
+        assert fake_key not in text
+    assert runs[1].data.params.get("model.api_key_env") == "FAKE_PROVIDER_KEY"  # the name only
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".parquet" for p in files) and any(p.name == "mlflow.db"
+                                                              for p in files)
+    for path in files:  # every artifact and the store itself
+        assert fake_key.encode() not in path.read_bytes(), path
+    assert not client.search_traces(locations=[runs[0].info.experiment_id]) if hasattr(
+        client, "search_traces") else True
+
+
+def test_a_budget_stopped_run_is_logged_and_tagged_incomplete(store: str) -> None:
+    p = wb.plan(small_set(n=12), ["sim/large"], VARIANTS, [wb.scorers.exact_match])
+    cmp = wb.compare(small_set(n=12), ["sim/large"], VARIANTS, [wb.scorers.exact_match],
+                     progress=False, cache=False, budget_usd=(p.est_cost_usd or 0) / 3,
+                     experiment="partial", tracking_uri=store)
+    assert cmp.status == "budget_stopped"
+    run = wb.tracking.client(store).get_run(cmp.meta["mlflow"]["run_id"])
+    assert run.data.tags["workbench.status"] == "budget_stopped"
+    assert run.data.tags["workbench.complete"] == "false"
+    assert "budget" in run.data.tags["workbench.stop_reason"]
+    assert "INCOMPLETE" in run.data.tags["mlflow.note.content"]
+    back = wb.load_comparison(run.info.run_id, tracking_uri=store)
+    assert back.status == "budget_stopped" and back.results.equals(cmp.results)
+
+
+def test_tracking_uri_comes_from_the_environment(
+    store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", store)
+    cmp = simulated(mlflow=True)
+    assert cmp.meta["mlflow"]["experiment"] == "workbench"
+    assert wb.load_comparison(cmp.meta["mlflow"]["run_id"]).results.equals(cmp.results)
+
+
+def test_a_logging_failure_warns_and_keeps_the_results(store: str) -> None:
+    with pytest.warns(RuntimeWarning, match="logging it to MLflow failed"):
+        cmp = simulated(experiment="x", tracking_uri="nosuchscheme://nowhere")
+    assert len(cmp.results) == 48 and "error" in cmp.meta["mlflow"]
+
+
+def test_loading_a_child_or_unknown_run_says_what_to_pass(store: str) -> None:
+    cmp = simulated(experiment="t", tracking_uri=store)
+    run_id = cmp.meta["mlflow"]["run_id"]
+    client = wb.tracking.client(store)
+    child = client.search_runs([client.get_experiment_by_name("t").experiment_id],
+                               filter_string=f"tags.mlflow.parentRunId = '{run_id}'")[0]
+    with pytest.raises(ConfigError, match=f"Use the parent run id \\({run_id}\\)"):
+        wb.load_comparison(child.info.run_id, tracking_uri=store)
+    with pytest.raises(ConfigError, match="cannot read the run"):
+        wb.load_comparison("0" * 32, tracking_uri=store)
+
+
+def test_merge_joins_an_incumbent_logged_earlier(store: str) -> None:
+    gs = small_set(n=12)
+    incumbent = wb.compare(gs, ["sim/large"], VARIANTS[:1], [wb.scorers.exact_match],
+                           progress=False, experiment="m", tracking_uri=store)
+    candidate = wb.compare(gs, ["sim/fast"], VARIANTS[:1], [wb.scorers.exact_match],
+                           progress=False)
+    earlier = wb.load_comparison(incumbent.meta["mlflow"]["run_id"], tracking_uri=store)
+    both = candidate.merge(earlier)
+    assert len(both.results) == 24
+    assert set(both.summary().index) == {("sim/fast", "plain"), ("sim/large", "plain")}
+    assert [m["label"] for m in both.meta["models"]] == ["sim/fast", "sim/large"]
+    with pytest.raises(ConfigError, match="both comparisons hold"):
+        candidate.merge(candidate)
+    other = wb.compare(small_set(n=9), ["sim/small"], VARIANTS[:1], [wb.scorers.exact_match],
+                       progress=False)
+    with pytest.raises(ConfigError, match="different data"):
+        candidate.merge(other)
+    assert isinstance(both.results, pd.DataFrame)

@@ -1,0 +1,118 @@
+"""Reading comparisons back from MLflow: ``load_comparison`` and ``list_comparisons``."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from workbench.datasets import GoldenSet
+from workbench.errors import ConfigError
+from workbench.runner import Comparison
+
+from ._client import client
+from ._log import COMPARISON_DIR, GOLDEN_DIR, KIND_TAG, SCHEMA_VERSION
+
+__all__ = ["list_comparisons", "load_comparison", "load_table"]
+
+
+def load_comparison(parent_run_id: str, tracking_uri: str | None = None) -> Comparison:
+    """Rebuild a logged comparison from MLflow alone: results, specs, and its golden set.
+
+    Example:
+        >>> cmp = wb.load_comparison("3f2a…")  # doctest: +SKIP
+
+    Raises:
+        ConfigError: the run does not exist, is not a workbench comparison (e.g. a child
+            run), or was logged by a newer workbench.
+    """
+    c = client(tracking_uri)
+    where = f"MLflow run {parent_run_id}"
+    try:
+        run = c.get_run(parent_run_id)
+    except Exception as exc:  # MlflowException: unknown id, unreachable server
+        raise ConfigError(f"cannot read the run: {str(exc)[:300]}", where=where,
+                          fix="Check the run id and the tracking URI "
+                          "(tracking_uri= or $MLFLOW_TRACKING_URI).") from None
+    tags = run.data.tags
+    if tags.get(KIND_TAG) != "comparison":
+        parent = tags.get("mlflow.parentRunId")
+        raise ConfigError(
+            "not the parent run of a workbench comparison", where=where,
+            fix=f"Use the parent run id ({parent})." if parent else
+            "Pass the id printed by log_comparison (wb.list_comparisons lists them).")
+    version = int(tags.get("workbench.schema_version", "0"))
+    if version > SCHEMA_VERSION:
+        raise ConfigError(f"logged with run layout version {version}; this workbench reads up "
+                          f"to {SCHEMA_VERSION}", where=where, fix="Upgrade workbench.")
+    with tempfile.TemporaryDirectory() as tmp:
+        local = Path(c.download_artifacts(parent_run_id, COMPARISON_DIR, tmp))
+        cmp = Comparison.load(local)
+        layout = json.loads((local / "layout.json").read_text()) if (
+            local / "layout.json").is_file() else {}
+        if layout.get("golden_set"):
+            data = Path(c.download_artifacts(parent_run_id, GOLDEN_DIR, tmp))
+            frozen = sorted(data.glob("*.jsonl"))
+            if frozen:
+                gs = GoldenSet.load(frozen[0])  # verifies the digest of the frozen copy
+                gs.df  # noqa: B018  # read now, before the temporary directory goes
+                cmp = Comparison(cmp.results, cmp.meta, cmp.score_details, golden_set=gs)
+    cmp.meta["mlflow"] = {"run_id": parent_run_id, "experiment_id": run.info.experiment_id,
+                          "tracking_uri": c.tracking_uri}
+    return cmp
+
+
+def list_comparisons(experiment: str = "workbench", tracking_uri: str | None = None
+                     ) -> pd.DataFrame:
+    """The comparisons logged to an experiment, newest first (one row per parent run).
+
+    Example:
+        >>> wb.list_comparisons("triage")[["run_id", "dataset", "status"]]  # doctest: +SKIP
+    """
+    c = client(tracking_uri)
+    exp = c.get_experiment_by_name(experiment)
+    columns = ["run_id", "run_name", "start_time", "dataset", "dataset_digest", "configs",
+               "status", "simulated", "spent_usd", "calls_recorded"]
+    if exp is None:
+        return pd.DataFrame(columns=columns)
+    rows: list[dict[str, Any]] = []
+    token = None
+    while True:
+        page = c.search_runs([exp.experiment_id], filter_string=f"tags.`{KIND_TAG}` = "
+                             "'comparison'", order_by=["attributes.start_time DESC"],
+                             max_results=500, page_token=token)
+        for run in page:
+            tags, params, metrics = run.data.tags, run.data.params, run.data.metrics
+            rows.append({
+                "run_id": run.info.run_id, "run_name": run.info.run_name,
+                "start_time": pd.Timestamp(run.info.start_time, unit="ms", tz="UTC"),
+                "dataset": tags.get("workbench.dataset"),
+                "dataset_digest": tags.get("workbench.dataset_digest"),
+                "configs": len(json.loads(params.get("models", "[]")))
+                * len(json.loads(params.get("variants", "[]"))),
+                "status": tags.get("workbench.status"),
+                "simulated": tags.get("workbench.simulated") == "true",
+                "spent_usd": metrics.get("spent_usd"),
+                "calls_recorded": metrics.get("calls_recorded"),
+            })
+        token = page.token
+        if not token:
+            break
+    return pd.DataFrame(rows, columns=columns)
+
+
+def load_table(run_id: str, tracking_uri: str | None = None, artifact: str = "cases.json"
+               ) -> pd.DataFrame:
+    """A table logged with ``log_table`` (a child run's ``cases.json`` by default).
+
+    Example:
+        >>> cases = wb.tracking.load_table(child_run_id)  # doctest: +SKIP
+    """
+    c = client(tracking_uri)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(c.download_artifacts(run_id, artifact, tmp))
+        data = json.loads(path.read_text(encoding="utf-8"))
+    return pd.DataFrame(data["data"], columns=data["columns"])

@@ -1,0 +1,294 @@
+"""``log_comparison``: one parent run per comparison, one child run per (model, variant)."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+import warnings
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from workbench._version import __version__
+from workbench.datasets import GoldenSet
+from workbench.errors import ConfigError
+from workbench.runner import Comparison
+
+from ._client import client, metric_key, mlflow, mlflow_version, safe
+
+__all__ = ["SCHEMA_VERSION", "log_comparison"]
+
+SCHEMA_VERSION = 1
+"""Version of the run layout below; ``load_comparison`` refuses newer ones."""
+
+KIND_TAG = "workbench.kind"
+COMPARISON_DIR = "comparison"
+"""Parent-run artifact folder holding the comparison exactly (``Comparison.save`` format)."""
+GOLDEN_DIR = "golden_set"
+"""Parent-run artifact folder holding the frozen golden set (canonical JSONL + sidecar)."""
+
+Config = tuple[str, str]
+
+
+def _experiment_id(c: Any, name: str) -> str:
+    found = c.get_experiment_by_name(name)
+    if found is not None:
+        if found.lifecycle_stage == "deleted":
+            raise ConfigError(f"MLflow experiment {name!r} is deleted", where="experiment",
+                              fix="Restore it in the MLflow UI or pick another name.")
+        return str(found.experiment_id)
+    return str(c.create_experiment(name))
+
+
+def _flat(value: Any) -> str:
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    return str(value)
+
+
+def _batch(c: Any, run_id: str, *, params: Mapping[str, Any] | None = None,
+           metrics: Mapping[str, Any] | None = None, tags: Mapping[str, Any] | None = None
+           ) -> None:
+    """Params, metrics and tags in as few requests as MLflow allows (its batch limits)."""
+    entities = mlflow().entities
+    now = int(time.time() * 1000)
+    p = [entities.Param(k, safe(_flat(v))) for k, v in (params or {}).items() if v is not None]
+    m = [entities.Metric(k, float(v), now, 0) for k, v in (metrics or {}).items()
+         if v is not None and np.isfinite(float(v))]
+    t = [entities.RunTag(k, safe(_flat(v))) for k, v in (tags or {}).items() if v is not None]
+    while p or m or t:  # MLflow: at most 100 params, 1000 metrics, 1000 entities per batch
+        c.log_batch(run_id, metrics=m[:900], params=p[:100], tags=t[:100])
+        m, p, t = m[900:], p[100:], t[100:]
+
+
+def _dataset_input(gs: GoldenSet) -> Any:
+    """The golden set as an MLflow dataset (shows in the UI's Datasets column)."""
+    ml = mlflow()
+    df = gs.df
+    for col in df.columns:
+        if df[col].dtype == object:
+            df[col] = df[col].map(lambda v: None if v is None else _flat(v))
+    with warnings.catch_warnings():  # "source can be interpreted in multiple ways": a path
+        warnings.simplefilter("ignore", UserWarning)
+        dataset = ml.data.from_pandas(df, source=str(gs.path or gs.name), name=gs.name,
+                                      digest=gs.digest.removeprefix("sha256:")[:16])
+    context = ml.entities.InputTag(key="mlflow.data.context", value="eval")
+    return ml.entities.DatasetInput(dataset=dataset._to_mlflow_entity(), tags=[context])
+
+
+def _case_table(group: pd.DataFrame, gs: GoldenSet | None) -> pd.DataFrame:
+    """One row per case for the run's Evaluations view: inputs, expected, output, scores."""
+    table = group.drop(columns=["model", "variant"]).copy()
+    if gs is not None:
+        inputs = gs.df.set_index("id")[[*gs.input_columns, "expected"]]
+        inputs = inputs.map(lambda v: None if v is None else _flat(v))
+        inputs.index = inputs.index.astype(str)
+        table = table.join(inputs, on="case_id")
+        table = table[["case_id", *gs.input_columns, "expected",
+                       *[c for c in group.columns if c not in ("model", "variant", "case_id")]]]
+    for col in table.columns:  # JSON tables: plain types, no pandas NA
+        if str(table[col].dtype) in ("string", "Int64", "boolean"):
+            table[col] = table[col].astype(object).where(table[col].notna(), None)
+    return table
+
+
+def _child_metrics(row: pd.Series, group: pd.DataFrame, scorers: Iterable[str],
+                   slices: Iterable[str]) -> dict[str, float]:
+    metrics: dict[str, float] = {
+        "n_cases": row["n_cases"], "n_calls": row["n_calls"], "error_rate": row["error_rate"],
+        "cost_total_usd": row["cost_usd"], "cost_per_case_usd": row["cost_per_case_usd"],
+        "judge_cost_usd": row["judge_cost_usd"], "total_cost_usd": row["total_cost_usd"],
+        "billed_usd": row["billed_usd"], "prompt_tokens": row["prompt_tokens"],
+        "completion_tokens": row["completion_tokens"], "latency_p50_s": row["latency_p50_s"],
+        "latency_p95_s": row["latency_p95_s"], "latency_p99_s": row["latency_p99_s"],
+        "cache_hit_rate": row["cache_hits"] / max(1, row["n_calls"]),
+        "scorer_errors": row["scorer_errors"],
+    }
+    failed = group["error_type"].notna()
+    for name in scorers:
+        metrics[f"{name}_mean"] = row[name]
+        metrics[f"{name}_ci_low"] = row[f"{name}_low"]
+        metrics[f"{name}_ci_high"] = row[f"{name}_high"]
+        values = group[f"score.{name}"].where(~failed, 0.0)  # errors fail (Settled 8)
+        metrics[f"{name}_pass_rate"] = float((values >= 1.0).mean())
+        for sl in slices:
+            col = f"slice.{sl}"
+            if col not in group:
+                continue
+            per_slice = values.groupby(group[col], observed=True).mean()
+            for label, mean in per_slice.items():
+                metrics[metric_key("slice", sl, str(label), f"{name}_mean")] = float(mean)
+    return metrics
+
+
+def _note(cmp: Comparison, parent: bool, config: Config | None = None) -> str:
+    """Markdown shown as the run's description in the MLflow UI."""
+    gs = cmp.meta.get("golden_set", {})
+    lines = []
+    if cmp.simulated_models or cmp.simulated_judges:
+        lines.append("**SIMULATED models** (offline stand-ins, not real LLMs): "
+                     + ", ".join([*cmp.simulated_models, *cmp.simulated_judges.values()]))
+    if not cmp.complete:
+        lines.append(f"**INCOMPLETE ({cmp.status})**: {cmp.stop_reason}")
+    if parent:
+        lines.append(f"Comparison on `{gs.get('name')}` ({gs.get('evaluated')} cases, digest "
+                     f"`{gs.get('digest')}`), logged by workbench {__version__}. One child run "
+                     "per (model, variant); the exact results are under `comparison/`, the "
+                     "frozen golden set under `golden_set/`.")
+    elif config is not None:
+        lines.append(f"Model `{config[0]}`, prompt variant `{config[1]}` on `{gs.get('name')}`. "
+                     "Per-case results: the `cases.json` table (Evaluations / Artifacts).")
+    return "\n\n".join(lines)
+
+
+def log_comparison(
+    comparison: Comparison,
+    experiment: str = "workbench",
+    *,
+    run_name: str | None = None,
+    tracking_uri: str | None = None,
+    candidate: Config | None = None,
+    incumbent: Config | None = None,
+    golden_set: GoldenSet | None = None,
+) -> str:
+    """Log a comparison to MLflow: a parent run with one child run per (model, variant).
+
+    The parent carries the dataset, settings, versions, the exact results (for
+    :func:`load_comparison`) and the frozen golden set; each child the model and prompt
+    params, metrics with 95% CI bounds, per-slice means and a per-case table. API keys never
+    reach MLflow: params and tags are built from key-free specs and redacted again.
+
+    Args:
+        comparison: what ``wb.compare`` returned (complete or not: incomplete ones are tagged).
+        experiment: the MLflow experiment (created when missing).
+        run_name: the parent run's name (default: golden set, configurations and date).
+        tracking_uri: default ``$MLFLOW_TRACKING_URI``, else ``sqlite:///mlflow.db`` here.
+        candidate: (model, variant) of the candidate, tagged ``workbench.role`` on its child.
+        incumbent: (model, variant) of the incumbent, tagged likewise.
+        golden_set: the set it ran on, when its file has moved since.
+
+    Returns:
+        The parent run id.
+
+    Example:
+        >>> run_id = wb.log_comparison(cmp, experiment="triage")  # doctest: +SKIP
+    """
+    c = client(tracking_uri)
+    exp_id = _experiment_id(c, experiment)
+    meta = comparison.meta
+    gs_meta = meta.get("golden_set", {})
+    try:
+        gs: GoldenSet | None = comparison.golden_set(golden_set)
+    except ConfigError:
+        gs = None  # logged without the data; reports built from this run will say so
+    results = comparison.results
+    configs = results[["model", "variant"]].drop_duplicates()
+    simulated = bool(comparison.simulated_models or comparison.simulated_judges)
+    roles = {tuple(r): name for name, r in (("candidate", candidate), ("incumbent", incumbent))
+             if r is not None}
+    name = run_name or (f"{gs_meta.get('name')} · {len(configs)} configs · "
+                        f"{str(meta.get('started_at', ''))[:16].replace('T', ' ')}")
+    common_tags = {
+        "workbench.dataset": gs_meta.get("name"),
+        "workbench.dataset_digest": gs_meta.get("digest"),
+        "workbench.simulated": str(simulated).lower(),
+        "workbench.status": comparison.status,
+        "workbench.complete": str(comparison.complete).lower(),
+    }
+    parent = c.create_run(exp_id, run_name=name, tags={
+        KIND_TAG: "comparison", "workbench.schema_version": str(SCHEMA_VERSION),
+        **{k: safe(v) for k, v in common_tags.items() if v is not None},
+    })
+    pid = parent.info.run_id
+    try:
+        dataset = _dataset_input(gs) if gs is not None else None
+        versions = {**meta.get("versions", {}), "mlflow": mlflow_version()}
+        _batch(c, pid, params={
+            "dataset.name": gs_meta.get("name"), "dataset.digest": gs_meta.get("digest"),
+            "dataset.rows": gs_meta.get("rows"), "dataset.evaluated": gs_meta.get("evaluated"),
+            "dataset.excluded_few_shot": len(gs_meta.get("excluded_few_shot") or []),
+            "models": [m["label"] for m in meta.get("models", [])],
+            "variants": [v["name"] for v in meta.get("variants", [])],
+            "scorers": [s["name"] for s in meta.get("scorers", [])],
+            **{f"scorer.{s['name']}": {"ref": s["ref"], "args": s["args"],
+                                       "version": s["version"]}
+               for s in meta.get("scorers", [])},
+            **{f"judge.{j['scorer']}": {"model": j["label"], "pricing": j["pricing"]}
+               for j in meta.get("judges", [])},
+            "seed": meta.get("seed"), "repeats": meta.get("repeats"),
+            "budget_usd": meta.get("budget_usd"), "concurrency": meta.get("concurrency"),
+            "cache": meta.get("cache"),
+            **{f"version.{k}": v for k, v in versions.items()},
+        }, metrics={
+            "spent_usd": comparison.spent_usd, "estimated_usd": meta.get("estimated_usd"),
+            "calls_planned": meta.get("calls_planned"),
+            "calls_recorded": meta.get("calls_recorded"),
+            "requests_sent": meta.get("requests_sent"), "duration_s": meta.get("duration_s"),
+        }, tags={"workbench.stop_reason": comparison.stop_reason,
+                 "mlflow.note.content": _note(comparison, parent=True)})
+        summary = comparison.summary()
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp)
+            comparison.save(root / COMPARISON_DIR)
+            (root / COMPARISON_DIR / "layout.json").write_text(json.dumps(
+                {"schema_version": SCHEMA_VERSION, "golden_set": gs is not None}))
+            if gs is not None:
+                gs.freeze(root / GOLDEN_DIR, stem=gs.name)
+            for v in meta.get("variants", []):
+                folder = root / "prompts" / v["name"]
+                folder.mkdir(parents=True)
+                (folder / "user.j2").write_text(v["user"], encoding="utf-8")
+                if v.get("system"):
+                    (folder / "system.j2").write_text(v["system"], encoding="utf-8")
+            c.log_artifacts(pid, str(root))
+        if dataset is not None:
+            c.log_inputs(pid, datasets=[dataset])
+        if not summary.empty:
+            c.log_table(pid, summary.reset_index(), "summary.json")
+        slices = list(gs_meta.get("slices") or [])
+        models = {m["label"]: m for m in meta.get("models", [])}
+        variants = {v["name"]: v for v in meta.get("variants", [])}
+        for (model, variant), group in results.groupby(["model", "variant"], observed=True,
+                                                       sort=False):
+            key = (str(model), str(variant))
+            spec, var = models.get(key[0], {}), variants.get(key[1], {})
+            child = c.create_run(exp_id, run_name=f"{key[0]} · {key[1]}", tags={
+                "mlflow.parentRunId": pid, "workbench.model": key[0],
+                "workbench.variant": key[1], "workbench.role": roles.get(key, "none"),
+                "workbench.prompt_version": var.get("version", ""),
+                **{k: safe(v) for k, v in common_tags.items() if v is not None},
+                "workbench.simulated": str(bool(spec.get("simulated"))).lower(),
+            })
+            cid = child.info.run_id
+            pricing = spec.get("pricing", {})
+            _batch(c, cid, params={
+                **{f"model.{k}": v for k, v in spec.get("params", {}).items()},
+                "model.simulated": spec.get("simulated"),
+                "pricing.source": pricing.get("source"),
+                "pricing.input_per_1m": pricing.get("input_per_1m"),
+                "pricing.output_per_1m": pricing.get("output_per_1m"),
+                "variant.name": key[1], "variant.version": var.get("version"),
+                "variant.few_shot": len(var.get("few_shot_ids") or []),
+                "variant.response_format": var.get("response_format"),
+                "dataset.name": gs_meta.get("name"), "dataset.digest": gs_meta.get("digest"),
+                "seed": meta.get("seed"), "repeats": meta.get("repeats"),
+                "scorers": [s["name"] for s in meta.get("scorers", [])],
+            }, metrics=_child_metrics(summary.loc[[key]].iloc[0], group, comparison.scorers,
+                                      slices),
+                tags={"mlflow.note.content": _note(comparison, parent=False, config=key)})
+            c.log_table(cid, _case_table(group, gs), "cases.json")
+            c.log_text(cid, var.get("user", ""), f"prompt/{key[1]}/user.j2")
+            if var.get("system"):
+                c.log_text(cid, var["system"], f"prompt/{key[1]}/system.j2")
+            if dataset is not None:
+                c.log_inputs(cid, datasets=[dataset])
+            c.set_terminated(cid, "FINISHED")
+    except BaseException:
+        c.set_terminated(pid, "FAILED")
+        raise
+    c.set_terminated(pid, "FINISHED")
+    return str(pid)
