@@ -39,12 +39,13 @@ def _log(cmp: Comparison, experiment: str | None, mlflow: bool, tracking_uri: st
 def compare(*args: Any, experiment: str | None = None, mlflow: bool = False,
             tracking_uri: str | None = None, run_name: str | None = None,
             candidate: tuple[str, str] | None = None, incumbent: tuple[str, str] | None = None,
-            **kwargs: Any) -> Comparison:
+            register_prompts: bool = False, **kwargs: Any) -> Comparison:
     """``workbench.runner.compare``, then logged to MLflow with ``experiment=`` or ``mlflow=True``.
 
     The comparison is logged at the end, also when it stopped early (budget, interrupt):
     incomplete runs are tagged as such. ``cmp.meta["mlflow"]["run_id"]`` is the parent run.
-    A logging failure warns and keeps the results. ``candidate``/``incumbent`` tag roles.
+    A logging failure warns and keeps the results. ``candidate``/``incumbent`` tag roles;
+    ``register_prompts=True`` puts the templates in the MLflow Prompt Registry.
 
     Example:
         >>> cmp = wb.compare(gs, ["sim/large", "sim/fast"], variants, scorers,
@@ -52,17 +53,20 @@ def compare(*args: Any, experiment: str | None = None, mlflow: bool = False,
     """
     cmp = _compare(*args, **kwargs)
     return _log(cmp, experiment, mlflow, tracking_uri, run_name,
-                {"candidate": candidate, "incumbent": incumbent})
+                {"candidate": candidate, "incumbent": incumbent,
+                 "register_prompts": register_prompts})
 
 
 async def acompare(*args: Any, experiment: str | None = None, mlflow: bool = False,
                    tracking_uri: str | None = None, run_name: str | None = None,
                    candidate: tuple[str, str] | None = None,
-                   incumbent: tuple[str, str] | None = None, **kwargs: Any) -> Comparison:
+                   incumbent: tuple[str, str] | None = None, register_prompts: bool = False,
+                   **kwargs: Any) -> Comparison:
     """``await``-able :func:`compare` (same arguments), for notebooks and async code."""
     cmp = await _acompare(*args, **kwargs)
     return _log(cmp, experiment, mlflow, tracking_uri, run_name,
-                {"candidate": candidate, "incumbent": incumbent})
+                {"candidate": candidate, "incumbent": incumbent,
+                 "register_prompts": register_prompts})
 
 
 compare.__doc__ = (compare.__doc__ or "") + "\n\nRunner arguments:\n" + (_compare.__doc__ or "")

@@ -179,3 +179,25 @@ def test_merge_joins_an_incumbent_logged_earlier(store: str) -> None:
     with pytest.raises(ConfigError, match="different data"):
         candidate.merge(other)
     assert isinstance(both.results, pd.DataFrame)
+
+
+def test_prompts_are_registered_once_per_template_and_linked(store: str) -> None:
+    cmp = simulated(experiment="reg", tracking_uri=store, register_prompts=True)
+    client = wb.tracking.client(store)
+    exp = client.get_experiment_by_name("reg")
+    children = client.search_runs([exp.experiment_id], filter_string="tags.`workbench.model` "
+                                  "= 'sim/large'")
+    uris = {c.data.params["variant.prompt_uri"] for c in children}
+    assert uris == {"prompts:/reg.plain/1", "prompts:/reg.asked/1"}
+    prompt = client.load_prompt("prompts:/reg.asked/1")
+    assert prompt.template == [{"role": "user", "content": VARIANTS[1].user}]
+    assert prompt.tags["workbench.prompt_version"] == VARIANTS[1].version
+    wb.log_comparison(cmp, "reg", tracking_uri=store, register_prompts=True)  # unchanged
+    assert client.load_prompt("reg.asked", allow_missing=True, cache_ttl_seconds=0).version == 1
+    changed = wb.PromptVariant("asked", user="Label: {{ message }}")
+    again = wb.compare(small_set(n=12), ["sim/large"], [changed], [wb.scorers.exact_match],
+                       progress=False, experiment="reg", tracking_uri=store,
+                       register_prompts=True)
+    child = client.search_runs([exp.experiment_id], filter_string=(
+        f"tags.mlflow.parentRunId = '{again.meta['mlflow']['run_id']}'"))[0]
+    assert child.data.params["variant.prompt_uri"] == "prompts:/reg.asked/2"

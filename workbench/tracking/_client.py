@@ -39,7 +39,8 @@ def client(tracking_uri: str | None = None) -> Any:
     Without one: ``$MLFLOW_TRACKING_URI``, else MLflow's default (the embedded
     ``sqlite:///mlflow.db`` in the working directory).
     """
-    return mlflow().MlflowClient(tracking_uri=tracking_uri)
+    # the registry (prompts) lives in the same store, not in a process-wide default
+    return mlflow().MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
 
 
 def safe(value: Any, limit: int = PARAM_LIMIT) -> str:

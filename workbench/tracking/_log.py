@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 import time
 import warnings
@@ -125,6 +126,23 @@ def _child_metrics(row: pd.Series, group: pd.DataFrame, scorers: Iterable[str],
     return metrics
 
 
+def _register_prompt(c: Any, experiment: str, variant: Mapping[str, Any]) -> Any:
+    """The registry version holding this variant's templates (a new one only when changed)."""
+    name = re.sub(r"[^\w\-.]", "-", f"{experiment}.{variant['name']}")
+    latest = c.load_prompt(name, allow_missing=True, cache_ttl_seconds=0)
+    if latest is not None and latest.tags.get("workbench.prompt_version") == variant["version"]:
+        return latest
+    template = [{"role": "user", "content": variant["user"]}]
+    if variant.get("system"):
+        template.insert(0, {"role": "system", "content": variant["system"]})
+    return c.register_prompt(
+        name=name, template=template,
+        commit_message=f"workbench prompt variant {variant['name']} ({variant['version']})",
+        tags={"workbench.prompt_version": variant["version"],
+              "workbench.few_shot": str(len(variant.get("few_shot_ids") or []))},
+    )
+
+
 def _note(cmp: Comparison, parent: bool, config: Config | None = None) -> str:
     """Markdown shown as the run's description in the MLflow UI."""
     gs = cmp.meta.get("golden_set", {})
@@ -154,6 +172,7 @@ def log_comparison(
     candidate: Config | None = None,
     incumbent: Config | None = None,
     golden_set: GoldenSet | None = None,
+    register_prompts: bool = False,
 ) -> str:
     """Log a comparison to MLflow: a parent run with one child run per (model, variant).
 
@@ -170,6 +189,9 @@ def log_comparison(
         candidate: (model, variant) of the candidate, tagged ``workbench.role`` on its child.
         incumbent: (model, variant) of the incumbent, tagged likewise.
         golden_set: the set it ran on, when its file has moved since.
+        register_prompts: also register each variant's templates in the MLflow Prompt
+            Registry as ``<experiment>.<variant>`` (a new version only when the templates
+            changed) and link that version to the child run (param ``variant.prompt_uri``).
 
     Returns:
         The parent run id.
@@ -265,6 +287,11 @@ def log_comparison(
             })
             cid = child.info.run_id
             pricing = spec.get("pricing", {})
+            prompt_uri = None
+            if register_prompts and var:
+                version = _register_prompt(c, experiment, var)
+                c.link_prompt_version_to_run(cid, version)
+                prompt_uri = version.uri
             _batch(c, cid, params={
                 **{f"model.{k}": v for k, v in spec.get("params", {}).items()},
                 "model.simulated": spec.get("simulated"),
@@ -274,6 +301,7 @@ def log_comparison(
                 "variant.name": key[1], "variant.version": var.get("version"),
                 "variant.few_shot": len(var.get("few_shot_ids") or []),
                 "variant.response_format": var.get("response_format"),
+                "variant.prompt_uri": prompt_uri,
                 "dataset.name": gs_meta.get("name"), "dataset.digest": gs_meta.get("digest"),
                 "seed": meta.get("seed"), "repeats": meta.get("repeats"),
                 "scorers": [s["name"] for s in meta.get("scorers", [])],
