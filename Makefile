@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 PIP_FLAGS ?= --quiet --disable-pip-version-check
 
-.PHONY: demo test lint typecheck imports pytest constraints clean ui
+.PHONY: demo test lint typecheck imports pytest constraints clean ui server
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,22 @@ demo: $(VENV)/.installed
 UI_PORT ?= 5000
 ui: $(VENV)/.installed
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db --host 127.0.0.1 --port $(UI_PORT)
+
+# A team MLflow server (README, "Team MLflow server"): runs and metrics in PostgreSQL, artifacts
+# uploaded through the server (proxied) into ARTIFACTS_DESTINATION. No password in the URI: psycopg2
+# reads PGPASSWORD or ~/.pgpass. Binds 127.0.0.1 unless SERVER_HOST says otherwise; put it behind
+# your TLS/auth proxy and set SERVER_ALLOWED_HOSTS to the names clients use.
+BACKEND_STORE_URI ?= postgresql+psycopg2://mlflow@127.0.0.1:5432/mlflow
+ARTIFACTS_DESTINATION ?= ./mlartifacts
+SERVER_HOST ?= 127.0.0.1
+SERVER_PORT ?= 5000
+SERVER_WORKERS ?= 4
+SERVER_ALLOWED_HOSTS ?= localhost,127.0.0.1,localhost:$(SERVER_PORT),127.0.0.1:$(SERVER_PORT)
+server: $(VENV)/.installed
+	$(BIN)/mlflow server --backend-store-uri '$(BACKEND_STORE_URI)' \
+		--artifacts-destination '$(ARTIFACTS_DESTINATION)' --serve-artifacts \
+		--host $(SERVER_HOST) --port $(SERVER_PORT) --workers $(SERVER_WORKERS) \
+		--allowed-hosts '$(SERVER_ALLOWED_HOSTS)'
 
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
