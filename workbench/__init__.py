@@ -22,20 +22,35 @@ from workbench._version import __version__  # noqa: E402
 from workbench.errors import ConfigError, DatasetError, WorkbenchError  # noqa: E402
 
 if TYPE_CHECKING:
-    from workbench import scorers, tracking
+    from workbench import scorers, stats, tracking
     from workbench._api import acompare, compare
     from workbench.datasets import CheckReport, GoldenSet
     from workbench.models import ModelSpec, RetryPolicy
     from workbench.prompts import PromptVariant
     from workbench.runner import Comparison, Plan, pairwise, plan
     from workbench.scorers import Score, judge, scorer
-    from workbench.stats import calibrate, mean_ci
+    from workbench.stats import (
+        Decision,
+        Gates,
+        MetricGate,
+        PairedComparison,
+        calibrate,
+        compare_configs,
+        decide,
+        mean_ci,
+        minimum_detectable_effect,
+        plan_sample_size,
+    )
     from workbench.tracking import list_comparisons, load_comparison, log_comparison
 
 __all__ = [
     "CheckReport",
     "Comparison",
     "ConfigError",
+    "Decision",
+    "Gates",
+    "MetricGate",
+    "PairedComparison",
     "DatasetError",
     "GoldenSet",
     "ModelSpec",
@@ -48,8 +63,12 @@ __all__ = [
     "acompare",
     "calibrate",
     "compare",
+    "compare_configs",
+    "decide",
     "mean_ci",
+    "minimum_detectable_effect",
     "pairwise",
+    "plan_sample_size",
     "plan",
     "judge",
     "list_comparisons",
@@ -57,6 +76,7 @@ __all__ = [
     "log_comparison",
     "scorer",
     "scorers",
+    "stats",
     "tracking",
 ]
 
@@ -78,11 +98,19 @@ _LAZY = {
     "judge": "workbench.scorers",
     "mean_ci": "workbench.stats",
     "calibrate": "workbench.stats",
+    "compare_configs": "workbench.stats",
+    "decide": "workbench.stats",
+    "Decision": "workbench.stats",
+    "Gates": "workbench.stats",
+    "MetricGate": "workbench.stats",
+    "PairedComparison": "workbench.stats",
+    "plan_sample_size": "workbench.stats",
+    "minimum_detectable_effect": "workbench.stats",
     "log_comparison": "workbench.tracking",
     "load_comparison": "workbench.tracking",
     "list_comparisons": "workbench.tracking",
 }
-_SUBMODULES = {"scorers", "tracking"}
+_SUBMODULES = {"scorers", "stats", "tracking"}
 
 
 def __getattr__(name: str) -> Any:

@@ -1,7 +1,8 @@
 """``workbench`` commands.
 
 Exit codes (DESIGN.md, Settled 17): 0 success, 2 a usage or configuration error (bad input, with
-a message saying what, where and how to fix it), 1 only for a crash.
+a message saying what, where and how to fix it), 1 only for a crash; ``run`` 12 when stopped by
+the budget; ``gate`` 0 PROMOTE, 10 HOLD, 11 REJECT.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
               + gs.check().summary)
     out = Path(args.out)
     code = EXIT_OK
+    decisions: list[Any] = []
     for stem, what in (("triage", "models x prompt variants, heuristics, a rubric judge and a "
                                   "pairwise judge"),
                        ("qa", "a rubric judge calibrated against the shipped human labels")):
@@ -60,9 +62,16 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         print(f"\n=== {experiment.name}: {what} (cost preview first)\n")
         code = _run_experiment(experiment, dry_run=False, out=out / f"{stem}-comparison",
                                resume=False, no_cache=False, budget=None,
-                               progress=not args.no_progress)
+                               progress=not args.no_progress, decisions=decisions)
         if code != EXIT_OK:
             return code
+    for decision in decisions:
+        print(f"\n=== decision: may the candidate replace the incumbent? "
+              f"(examples/triage_gates.yaml; `workbench gate examples/triage_experiment.yaml` "
+              f"exits {decision.exit_code} on it)\n")
+        print(decision.paired)
+        print()
+        print(decision)
     print(f"\nNext: inspect {out}/triage-comparison/ and {out}/qa-comparison/ "
           "(Comparison.load), or copy an experiment file from examples/ and run `workbench run` "
           "on it with your own models.")
@@ -71,7 +80,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _run_experiment(path: Path, *, dry_run: bool, out: Path | None, resume: bool,
                     no_cache: bool, budget: float | None, progress: bool = True,
-                    mlflow: bool = True, tracking_uri: str | None = None) -> int:
+                    mlflow: bool = True, tracking_uri: str | None = None,
+                    decisions: list[Any] | None = None) -> int:
     from workbench.runner import plan, run_plan
     from workbench.runner._config import load_experiment
 
@@ -128,9 +138,24 @@ def _run_experiment(path: Path, *, dry_run: bool, out: Path | None, resume: bool
                 cal.to_frame().to_csv(out / f"calibration_{name}.csv")
             tables[f"calibration_{name}.json"] = cal.to_frame().rename_axis(
                 "figure").reset_index().astype({"value": str})
+    decision = None
+    if loaded.gates is not None:
+        from workbench.stats import decide
+
+        decision = decide(cmp, loaded.gates)
+        print(f"\ndecision ({loaded.experiment.gates}):\n{decision}")
+        if out is not None:
+            decision.table().to_csv(out / "decision.csv", index=False)
+        tables["decision.json"] = decision.table()
+        if decisions is not None:
+            decisions.append(decision)
     experiment = loaded.experiment.mlflow_experiment
     if mlflow and experiment:
-        _log_to_mlflow(cmp, experiment, tracking_uri, pw_config, tables)
+        roles = ((decision.candidate, decision.incumbent) if decision is not None
+                 else (None, None) if pw_config is None
+                 else (pw_config.candidate, pw_config.incumbent))
+        _log_to_mlflow(cmp, experiment, tracking_uri, roles, tables,
+                       {"workbench.decision": decision.outcome} if decision else {})
     if cmp.status == "budget_stopped":
         print(f"STOPPED: {cmp.stop_reason}. Partial results kept; raise budget_usd and rerun "
               "with --resume to finish.", file=sys.stderr)
@@ -141,21 +166,20 @@ def _run_experiment(path: Path, *, dry_run: bool, out: Path | None, resume: bool
     return EXIT_OK
 
 
-def _log_to_mlflow(cmp: Any, experiment: str, tracking_uri: str | None, pw_config: Any,
-                   tables: dict[str, Any]) -> None:
-    """Log the comparison (and the pairwise and calibration tables) and say how to look."""
+def _log_to_mlflow(cmp: Any, experiment: str, tracking_uri: str | None, roles: tuple[Any, Any],
+                   tables: dict[str, Any], tags: dict[str, str]) -> None:
+    """Log the comparison (and the pairwise, calibration, decision tables) and say how to look."""
     import os
 
     from workbench.tracking import client, log_comparison
 
-    run_id = log_comparison(
-        cmp, experiment, tracking_uri=tracking_uri,
-        candidate=None if pw_config is None else pw_config.candidate,
-        incumbent=None if pw_config is None else pw_config.incumbent,
-    )
+    run_id = log_comparison(cmp, experiment, tracking_uri=tracking_uri, candidate=roles[0],
+                            incumbent=roles[1])
     c = client(tracking_uri)
     for name, table in tables.items():
         c.log_table(run_id, table, name)
+    for key, value in tags.items():
+        c.set_tag(run_id, key, value)
     uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or "sqlite:///mlflow.db"
     print(f"\nlogged to MLflow ({uri}), experiment {experiment!r}: parent run {run_id}")
     if uri.startswith("http"):
@@ -171,6 +195,67 @@ def _cmd_run(args: argparse.Namespace) -> int:
                            no_cache=args.no_cache, budget=args.budget,
                            progress=not args.no_progress, mlflow=not args.no_mlflow,
                            tracking_uri=args.tracking_uri)
+
+
+def _role(text: str | None, flag: str) -> tuple[str, str] | None:
+    from workbench.errors import ConfigError
+
+    if text is None:
+        return None
+    model, sep, variant = text.rpartition(":")
+    if not sep or not model or not variant:
+        raise ConfigError(f"{flag} {text!r}", fix=f"Write {flag} MODEL:VARIANT, e.g. "
+                          "sim/small:guided.")
+    return (model, variant)
+
+
+def _cmd_gate(args: argparse.Namespace) -> int:
+    from workbench.errors import ConfigError
+    from workbench.stats import Gates, decide
+
+    if (args.experiment is None) == (args.run_id is None):
+        raise ConfigError("gate needs an experiment file or --run-id (one of them)",
+                          fix="workbench gate EXPERIMENT.yaml, or workbench gate --run-id ID "
+                          "--gates GATES.yaml")
+    gates = Gates.load(args.gates) if args.gates else None
+    if args.run_id is not None:
+        from workbench.tracking import load_comparison
+
+        if gates is None:
+            raise ConfigError("--run-id needs --gates GATES.yaml",
+                              fix="Give the gates file to decide with.")
+        cmp = load_comparison(args.run_id, tracking_uri=args.tracking_uri)
+        source = f"MLflow run {args.run_id}"
+    else:
+        from workbench.runner import plan, run_plan
+        from workbench.runner._config import load_experiment
+
+        loaded = load_experiment(Path(args.experiment))
+        gates = gates or loaded.gates
+        if gates is None:
+            raise ConfigError("no gates: the experiment file has no gates: key",
+                              where=str(args.experiment),
+                              fix="Pass --gates GATES.yaml or add gates: to the experiment.")
+        opts = loaded.options()
+        p = plan(loaded.golden_set, loaded.models, loaded.variants, loaded.scorers,
+                 repeats=opts["repeats"], budget_usd=opts["budget_usd"], seed=opts["seed"],
+                 leakage=opts["leakage"], cases=opts["cases"])
+        cmp = run_plan(p, concurrency=opts["concurrency"], cache=opts["cache"] and not
+                       args.no_cache, progress=not args.no_progress)
+        source = f"{args.experiment} ({cmp.meta['calls_recorded']} calls, "
+        source += f"{int(cmp.results['cache_hit'].sum())} from the cache, "
+        source += f"billed ${cmp.spent_usd:.4f})"
+    decision = decide(cmp, gates, candidate=_role(args.candidate, "--candidate"),
+                      incumbent=_role(args.incumbent, "--incumbent"))
+    print(f"gate on {source}\n")
+    print(decision.paired)
+    print()
+    print(decision)
+    if args.json:
+        import json
+
+        Path(args.json).write_text(json.dumps(decision.to_dict(), indent=2, default=str))
+    return decision.exit_code
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
@@ -233,6 +318,23 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--tracking-uri", help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, "
                      "else sqlite:///mlflow.db here)")
     run.set_defaults(func=_cmd_run)
+
+    gate = sub.add_parser(
+        "gate", help="decide PROMOTE / HOLD / REJECT for a candidate (a CI eval gate)",
+        description="Runs the experiment (the cache makes a rerun free) or loads a logged "
+        "comparison, applies the gates and prints the decision table. Exit codes: 0 PROMOTE, "
+        "10 HOLD, 11 REJECT, 2 configuration error, 1 crash.",
+    )
+    gate.add_argument("experiment", nargs="?", help="experiment file (YAML) with a gates: key")
+    gate.add_argument("--run-id", help="decide on a comparison logged to MLflow instead")
+    gate.add_argument("--gates", help="gates file (YAML); default: the experiment's gates:")
+    gate.add_argument("--candidate", metavar="MODEL:VARIANT", help="override the candidate")
+    gate.add_argument("--incumbent", metavar="MODEL:VARIANT", help="override the incumbent")
+    gate.add_argument("--tracking-uri", help="MLflow tracking URI for --run-id")
+    gate.add_argument("--json", help="also write the decision as JSON to this file")
+    gate.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    gate.add_argument("--no-progress", action="store_true", help="no progress bar")
+    gate.set_defaults(func=_cmd_gate)
 
     ds = sub.add_parser("dataset", help="validate, inspect, check and freeze golden sets")
     ds_sub = ds.add_subparsers(dest="dataset_command", required=True, metavar="ACTION")

@@ -31,7 +31,7 @@ from workbench.errors import ConfigError, Problem, WorkbenchError, location
 from workbench.models import ModelSpec
 from workbench.prompts import PromptVariant
 from workbench.scorers import FunctionScorer, Judge, Scorer, scorer
-from workbench.stats import load_human_labels
+from workbench.stats import Gates, load_human_labels
 
 __all__ = ["Experiment", "experiment_yaml", "load_experiment"]
 
@@ -154,6 +154,9 @@ class Experiment(_Strict):
     after the run, relative to the experiment file."""
     mlflow_experiment: str | None = None
     """MLflow experiment to log the comparison to after the run (``--no-mlflow`` skips it)."""
+    gates: str | None = None
+    """A gates file (``wb.Gates``), relative to the experiment file: after the run, decide
+    PROMOTE / HOLD / REJECT for its candidate against its incumbent."""
 
     @field_validator("golden_set", mode="before")
     @classmethod
@@ -246,8 +249,11 @@ class LoadedExperiment:
 
     def __init__(self, path: Path, experiment: Experiment, golden_set: GoldenSet,
                  models: list[ModelSpec], variants: list[PromptVariant],
-                 scorers: list[Scorer], human_labels: pd.DataFrame | None = None) -> None:
+                 scorers: list[Scorer], human_labels: pd.DataFrame | None = None,
+                 gates: Gates | None = None) -> None:
         self.path = path
+        self.gates = gates
+        """The checked gates, when the file names a gates file."""
         self.human_labels = human_labels
         """The checked human-label table, when the file names one."""
         self.experiment = experiment
@@ -349,9 +355,42 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
                     "Name the judge scorer as the labels do (scorers: - {scorer: judge, name: "
                     "...}).",
                 ))
+    gates = None
+    if exp.gates is not None:
+        try:
+            gates = Gates.load(base / exp.gates)
+        except WorkbenchError as exc:
+            problems.append(Problem(f"{line_of('gates')} ({exc.problem.where})",
+                                    exc.problem.what, exc.problem.fix))
+            problems.extend(exc.problems[1:])
+        else:
+            problems.extend(_check_gates(gates, base / exp.gates, models, variants, scorers))
     if problems:
         raise ConfigError.from_problems(problems)
-    return LoadedExperiment(file, exp, golden_set, models, variants, scorers, human_labels)
+    return LoadedExperiment(file, exp, golden_set, models, variants, scorers, human_labels,
+                            gates)
+
+
+def _check_gates(gates: Gates, path: Path, models: list[ModelSpec],
+                 variants: list[PromptVariant], scorers: list[Scorer]) -> list[Problem]:
+    """A gates file's roles must be configurations, and its metrics scorers, of the experiment."""
+    problems = []
+    configs = {(m.label, v.name) for m in models for v in variants}
+    for role in ("candidate", "incumbent"):
+        ref = getattr(gates, role)
+        if ref is None:
+            problems.append(Problem(str(path), f"the gates file names no {role}",
+                                    f"Add {role}: {{model: ..., variant: ...}}."))
+        elif models and variants and ref.ref not in configs:
+            problems.append(Problem(
+                str(path), f"{role} {ref.model}/{ref.variant} is not a configuration of the "
+                "experiment", f"Use one of: {', '.join(sorted(f'{m}:{v}' for m, v in configs))}."))
+    names = {s.name for s in scorers}
+    for metric in gates.metrics:
+        if scorers and metric not in names:
+            problems.append(Problem(str(path), f"metric {metric!r} is not a scorer of the "
+                                    "experiment", f"Use one of: {', '.join(sorted(names))}."))
+    return problems
 
 
 def _read_template(base: Path, name: str) -> str:
