@@ -38,3 +38,9 @@ def test_throughput_benchmark_prints_its_ratios(tmp_path: Path) -> None:
         float(out[key])
     assert float(out["ratio_vs_raw_litellm"]) > 0
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.slow
+def test_stats_calibration_benchmark_prints_worst_rates(tmp_path: Path) -> None:
+    out = run("stats_calibration.py", "--sims", "100", "--bca-sims", "20", cwd=tmp_path)
+    assert 0.8 < float(out["coverage"]) <= 1 and 0 <= float(out["false_promote"]) < 0.2

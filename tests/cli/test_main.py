@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -113,3 +114,26 @@ def test_console_script_demo_runs_the_simulated_comparison(
     again = demo()  # unchanged comparisons: answered from the cache, $0
     assert "912/912 calls recorded, 912 from the cache, billed $0.0000" in again
     assert "308/308 calls recorded, 308 from the cache, billed $0.0000" in again
+    # the demo ends with the decision for the gates file, agreeing with wb.decide on the saved run
+    gates = wb.Gates.load(repo_root / "examples" / "triage_gates.yaml")
+    decision = wb.decide(saved, gates)
+    tail = out[out.rindex("=== decision"):]
+    assert decision.headline() in tail and "Agresti–Min" in tail
+    assert f"exits {decision.exit_code} on it" in tail
+    for gate in decision.gates:
+        assert f"{gate.status.upper():<12} {gate.gate}" in tail
+    client = wb.tracking.client(store)
+    assert client.get_run(runs[0][1]).data.tags["workbench.decision"] == decision.outcome
+    assert len(wb.tracking.load_table(runs[0][1], store, "decision.json")) == len(decision.gates)
+    # `workbench gate` on the experiment (all from the cache) and on the logged run
+    gate = subprocess.run([str(exe), "gate", str(repo_root / "examples" /
+                                                 "triage_experiment.yaml"), "--no-progress"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert gate.returncode == decision.exit_code, gate.stderr
+    assert "billed $0.0000" in gate.stdout and decision.headline() in gate.stdout
+    by_run = subprocess.run([str(exe), "gate", "--run-id", runs[0][1], "--gates",
+                             str(repo_root / "examples" / "triage_gates.yaml"), "--json",
+                             str(tmp_path / "d.json")], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=300)
+    assert by_run.returncode == decision.exit_code, by_run.stderr
+    assert json.loads((tmp_path / "d.json").read_text())["outcome"] == decision.outcome

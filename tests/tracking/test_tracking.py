@@ -45,6 +45,17 @@ def test_round_trip_rebuilds_the_same_comparison(store: str) -> None:
     listed = wb.list_comparisons("triage", tracking_uri=store)
     assert list(listed["run_id"]) == [run_id] and listed.loc[0, "simulated"]
     assert listed.loc[0, "configs"] == 4 and listed.loc[0, "status"] == "complete"
+    # candidate − incumbent deltas with their CIs and p-values on the parent run
+    parent = wb.tracking.client(store).get_run(run_id).data.metrics
+    paired = wb.compare_configs(cmp, ("sim/fast", "asked"), ("sim/large", "plain"))
+    for name, m in paired.metrics.items():
+        assert parent[f"delta/{name}"] == pytest.approx(m.delta)
+        assert parent[f"delta/{name}_ci_low"] == pytest.approx(m.low)
+        assert parent[f"delta/{name}_ci_high"] == pytest.approx(m.high)
+        assert parent[f"delta/{name}_p_value"] == pytest.approx(m.p_value)
+    assert parent["delta/cost_ratio"] == pytest.approx(paired.estimates["cost_ratio"].value)
+    table = wb.tracking.load_table(run_id, store, "paired.json")
+    assert list(table["metric"]) == list(paired.metrics) and "method" in table
 
 
 def test_children_carry_params_metrics_with_cis_tags_and_case_tables(store: str) -> None:

@@ -17,6 +17,7 @@ from workbench.models._cache import cache_key
 from workbench.models._litellm import litellm
 from workbench.prompts import PromptVariant
 from workbench.scorers import Judge, Scorer
+from workbench.stats import minimum_detectable_effect, plan_sample_size
 
 __all__ = ["JUDGE_COMPLETION_TOKENS", "Cell", "Plan", "plan"]
 
@@ -209,7 +210,29 @@ class Plan:
                 f"the estimate exceeds the budget: the run will stop at ${self.budget_usd:,.2f} "
                 "and keep what completed"
             )
+        power = self.power()
+        if power:
+            notes.append(power)
         return notes
+
+    def power(self, discordance: float = 0.2, margin: float = 0.02) -> str:
+        """What the planned cases can show when two configurations are compared (paired).
+
+        The minimum detectable pass-rate difference (80% power, two-sided α = 0.05) and the
+        cases a non-inferiority gate with ``margin`` needs, assuming the configurations answer
+        ``discordance`` of the cases differently (``wb.plan_sample_size`` for other figures).
+        Empty with fewer than two configurations.
+        """
+        if len(self.models) * len(self.variants) < 2 or len(self.case_ids) < 2:
+            return ""
+        n = len(self.case_ids)
+        mde = minimum_detectable_effect(n, discordance=discordance)
+        need = plan_sample_size(margin=margin, discordance=discordance).n
+        shown = f"±{mde:.3f}" if mde == mde else "no difference"
+        return (f"power: with {n} paired cases, a pass-rate difference of {shown} between two "
+                f"configurations is detectable (80% power, two-sided α=0.05, if they disagree "
+                f"on {discordance:.0%} of cases); a non-inferiority gate with a "
+                f"{margin:g} margin needs about {need} cases (wb.plan_sample_size)")
 
     def __str__(self) -> str:
         """The headline, the per-configuration table and the notes."""

@@ -15,7 +15,7 @@ from ._paired import (
     Estimate,
     MetricDelta,
     PairedComparison,
-    bonett_price,
+    agresti_min,
     compare_configs,
     mcnemar_midp,
     paired_delta,
@@ -24,7 +24,7 @@ from ._power import SampleSize, cases_to_clear, minimum_detectable_effect, plan_
 
 __all__ = [
     "Calibration", "Decision", "Estimate", "GateResult", "Gates", "MeanCI", "MetricDelta",
-    "MetricGate", "PairedComparison", "SampleSize", "bonett_price", "calibrate",
+    "MetricGate", "PairedComparison", "SampleSize", "agresti_min", "calibrate",
     "cases_to_clear", "compare_configs", "decide", "load_human_labels", "mcnemar_midp",
     "mean_ci", "minimum_detectable_effect", "output_sha256", "paired_delta", "plan_sample_size",
 ]

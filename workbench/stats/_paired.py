@@ -5,7 +5,7 @@ work on per-case differences ``d = candidate − incumbent`` (repeats averaged w
 first, which makes the case the cluster). Methods, chosen by simulation
 (``benchmarks/stats_calibration.py`` prints coverage and error rates):
 
-- pass/fail scores: the Bonett–Price adjusted Wald interval for a difference of paired
+- pass/fail scores: the Agresti–Min adjusted Wald interval for a difference of paired
   proportions and the mid-p McNemar test (Fagerland, Lydersen & Laake 2013, 2014). A BCa
   bootstrap of the same difference under-covered here (91–93% at n = 50–200 with few discordant
   pairs), so it is reported alongside, not used for gates;
@@ -75,19 +75,22 @@ def mcnemar_midp(b: int, c: int) -> float:
     return float(min(1.0, 2 * sps.binom.cdf(k - 1, n, 0.5) + sps.binom.pmf(k, n, 0.5)))
 
 
-def bonett_price(b: int, c: int, n: int, confidence: float) -> tuple[float, float]:
-    """Bonett–Price adjusted Wald interval of p(candidate) − p(incumbent) for paired pass/fail.
+def agresti_min(b: int, c: int, n: int, confidence: float) -> tuple[float, float]:
+    """Agresti–Min adjusted Wald interval of p(candidate) − p(incumbent) for paired pass/fail.
 
-    ``b`` = incumbent passes and candidate fails, ``c`` = the reverse, ``n`` pairs. Adds one to
-    each discordant count and two to n (Bonett & Price 2012), recommended by Fagerland et al.
-    2014 for its coverage close to nominal.
+    ``b`` = incumbent passes and candidate fails, ``c`` = the reverse, ``n`` pairs. Adds ½ to
+    each cell of the 2×2 table (Agresti & Min 2005), one of the intervals Fagerland, Lydersen
+    & Laake (2014) recommend. Its exact coverage, enumerated over all tables, stays within
+    94.7–97.5% for n = 50–200 and 10–40% discordance (the plain Wald interval drops to 93%;
+    the Bonett–Price +1 adjustment reaches 98.7%); a BCa bootstrap of the same difference
+    covered 91–93% in our simulations.
 
     Example:
-        >>> [round(x, 4) for x in bonett_price(2, 9, 50, 0.95)]
-        [0.0037, 0.2655]
+        >>> [round(x, 4) for x in agresti_min(2, 9, 50, 0.95)]
+        [0.0093, 0.26]
     """
     z = float(sps.norm.ppf(1 - (1 - confidence) / 2))
-    p10, p01 = (b + 1) / (n + 2), (c + 1) / (n + 2)
+    p10, p01 = (b + 0.5) / (n + 2), (c + 0.5) / (n + 2)
     d = p01 - p10
     se = math.sqrt(max(p10 + p01 - d * d, 0.0) / (n + 2))
     return max(d - z * se, -1.0), min(d + z * se, 1.0)
@@ -193,7 +196,7 @@ def paired_delta(
 ) -> MetricDelta:
     """Paired difference of per-case scores (candidate − incumbent): interval, bounds, test.
 
-    Pass/fail scores (every value 0 or 1) get the Bonett–Price interval and the mid-p McNemar
+    Pass/fail scores (every value 0 or 1) get the Agresti–Min interval and the mid-p McNemar
     test; other scores the paired t interval and the Wilcoxon signed-rank test
     (``test="t"`` for the paired t test). NaN pairs are dropped.
 
@@ -224,9 +227,9 @@ def paired_delta(
     clt = (mean - z * se, mean + z * se)
     if binary:
         kind: Literal["pass/fail", "continuous"] = "pass/fail"
-        low, high = bonett_price(worse, better, n, confidence)
-        bound_low, bound_high = bonett_price(worse, better, n, 1 - 2 * alpha)
-        method = "Bonett–Price"
+        low, high = agresti_min(worse, better, n, confidence)
+        bound_low, bound_high = agresti_min(worse, better, n, 1 - 2 * alpha)
+        method = "Agresti–Min"
         p_value, test_name = mcnemar_midp(worse, better), "mid-p McNemar"
     else:
         kind = "continuous"

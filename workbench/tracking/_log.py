@@ -18,6 +18,7 @@ from workbench._version import __version__
 from workbench.datasets import GoldenSet
 from workbench.errors import ConfigError
 from workbench.runner import Comparison
+from workbench.stats import compare_configs
 
 from ._client import client, metric_key, mlflow, mlflow_version, safe
 
@@ -163,6 +164,32 @@ def _note(cmp: Comparison, parent: bool, config: Config | None = None) -> str:
     return "\n\n".join(lines)
 
 
+def _log_paired(c: Any, run_id: str, comparison: Comparison, candidate: Config,
+                incumbent: Config) -> None:
+    """Candidate − incumbent deltas with CIs and p-values on the parent run, and their tables."""
+    try:
+        paired = compare_configs(comparison, (str(candidate[0]), str(candidate[1])),
+                                 (str(incumbent[0]), str(incumbent[1])))
+    except ConfigError as exc:  # e.g. a role that is not in the comparison: say so, log the rest
+        c.set_tag(run_id, "workbench.paired_error", safe(str(exc))[:5000])
+        return
+    metrics: dict[str, Any] = {}
+    for name, m in paired.metrics.items():
+        key = f"delta/{metric_key(name)}"
+        metrics.update({key: m.delta, f"{key}_ci_low": m.low, f"{key}_ci_high": m.high,
+                        f"{key}_p_value": m.p_value})
+    for name, e in paired.estimates.items():
+        key = f"delta/{metric_key(name)}"
+        metrics.update({key: e.value, f"{key}_ci_low": e.low, f"{key}_ci_high": e.high})
+    _batch(c, run_id, metrics=metrics, params={"paired.seed": paired.seed,
+                                               "paired.errors": paired.errors})
+    table = paired.table().reset_index()
+    c.log_table(run_id, table.astype({k: "string" for k in table.columns
+                                      if table[k].dtype == object}), "paired.json")
+    if not paired.slices.empty:
+        c.log_table(run_id, paired.slices, "paired_slices.json")
+
+
 def log_comparison(
     comparison: Comparison,
     experiment: str = "workbench",
@@ -271,6 +298,8 @@ def log_comparison(
             c.log_inputs(pid, datasets=[dataset])
         if not summary.empty:
             c.log_table(pid, summary.reset_index(), "summary.json")
+        if candidate is not None and incumbent is not None and comparison.scorers:
+            _log_paired(c, pid, comparison, candidate, incumbent)
         slices = list(gs_meta.get("slices") or [])
         models = {m["label"]: m for m in meta.get("models", [])}
         variants = {v["name"]: v for v in meta.get("variants", [])}

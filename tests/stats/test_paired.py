@@ -1,0 +1,182 @@
+"""Paired statistics against scipy/statsmodels and worked values (DESIGN.md, Settled 15)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as sps
+from statsmodels.stats.contingency_tables import mcnemar
+from statsmodels.stats.multitest import multipletests
+
+import workbench as wb
+from workbench.errors import ConfigError
+from workbench.stats import (
+    agresti_min,
+    cases_to_clear,
+    mcnemar_midp,
+    minimum_detectable_effect,
+    paired_delta,
+    plan_sample_size,
+)
+
+
+def test_mid_p_mcnemar_worked_values_and_its_relation_to_the_exact_test() -> None:
+    # Fagerland, Lydersen & Laake 2013: b = 1, c = 7 -> exact 0.0703, mid-p 0.0391
+    assert mcnemar([[10, 1], [7, 10]], exact=True).pvalue == pytest.approx(0.0703, abs=1e-4)
+    assert mcnemar_midp(1, 7) == pytest.approx(0.0391, abs=1e-4)
+    for b, c in [(0, 5), (3, 9), (12, 4), (20, 31)]:
+        exact = mcnemar([[50, b], [c, 50]], exact=True).pvalue
+        assert mcnemar_midp(b, c) == pytest.approx(exact - sps.binom.pmf(min(b, c), b + c, 0.5))
+    assert mcnemar_midp(4, 4) == 1.0 and mcnemar_midp(0, 0) == 1.0
+
+
+def test_pass_fail_delta_uses_agresti_min_and_mid_p() -> None:
+    a = np.array([1] * 30 + [1] * 2 + [0] * 9 + [0] * 9)  # 2 pairs (1, 0), 9 pairs (0, 1)
+    b = np.array([1] * 30 + [0] * 2 + [1] * 9 + [0] * 9)
+    d = paired_delta(a, b, bootstrap=True)
+    assert (d.kind, d.n, d.worse, d.better, d.discordant) == ("pass/fail", 50, 2, 9, 11)
+    assert d.delta == pytest.approx(7 / 50)
+    # by hand: p10 = 2.5/52, p01 = 9.5/52, se = sqrt((p10 + p01 - d^2) / 52)
+    p10, p01 = 2.5 / 52, 9.5 / 52
+    se = np.sqrt((p10 + p01 - (p01 - p10) ** 2) / 52)
+    assert (d.low, d.high) == pytest.approx((p01 - p10 - 1.959964 * se,
+                                             p01 - p10 + 1.959964 * se), abs=1e-6)
+    assert (d.bound_low, d.bound_high) == pytest.approx(agresti_min(2, 9, 50, 0.90))
+    assert d.low < d.bound_low < d.delta < d.bound_high < d.high
+    assert d.p_value == pytest.approx(mcnemar_midp(2, 9)) and d.test == "mid-p McNemar"
+    assert d.incumbent.mean == pytest.approx(0.64) and d.candidate.method == "Wilson"
+    assert d.bca_method.startswith("bootstrap") and d.bca_low < d.delta < d.bca_high
+
+
+def test_continuous_delta_matches_scipy_wilcoxon_and_paired_t() -> None:
+    rng = np.random.default_rng(7)
+    a = rng.uniform(0, 1, 80).round(2)
+    b = np.clip(a + rng.normal(0.05, 0.2, 80), 0, 1).round(2)
+    d = paired_delta(a, b)
+    assert d.kind == "continuous" and d.test == "Wilcoxon signed-rank"
+    assert d.p_value == pytest.approx(sps.wilcoxon(b, a, zero_method="zsplit").pvalue)
+    t = sps.ttest_rel(b, a)
+    assert (d.low, d.high) == pytest.approx(tuple(t.confidence_interval(0.95)))
+    assert (d.bound_low, d.bound_high) == pytest.approx(tuple(t.confidence_interval(0.90)))
+    assert paired_delta(a, b, test="t").p_value == pytest.approx(t.pvalue)
+    assert d.effect_size == pytest.approx((b - a).mean() / (b - a).std(ddof=1))
+    assert d.clt_low == pytest.approx((b - a).mean() - 1.959964 * sps.sem(b - a), abs=1e-6)
+    same = paired_delta(a, b, seed=3)
+    assert (same.bca_low, same.bca_high) == (paired_delta(a, b, seed=3).bca_low,
+                                             paired_delta(a, b, seed=3).bca_high)  # seeded
+
+
+def test_sample_size_worked_example_and_its_inverse() -> None:
+    assert plan_sample_size(effect=0.15, discordance=0.45).n == 155  # Connor 1987
+    assert minimum_detectable_effect(155, discordance=0.45) == pytest.approx(0.15, abs=2e-3)
+    ni = plan_sample_size(margin=0.05, discordance=0.2)
+    assert ni.n > plan_sample_size(margin=0.05, effect=0.02, discordance=0.2).n
+    assert "non-inferiority within 0.05" in str(ni)
+    # independence-based discordance from the baseline rate
+    assert plan_sample_size(0.8, effect=0.05).discordance == pytest.approx(
+        0.8 * 0.15 + 0.85 * 0.2)
+    assert plan_sample_size(margin=0.05, sd=0.3).method.startswith("paired t")
+    assert cases_to_clear(0.0, -0.05, discordance=0.2) == ni.n
+    assert cases_to_clear(-0.05, -0.05, discordance=0.2) is None
+    with pytest.raises(ConfigError, match="needs effect= .* or margin="):
+        plan_sample_size(discordance=0.2)
+    with pytest.raises(ConfigError, match="discordance= or baseline_rate="):
+        plan_sample_size(effect=0.1)
+
+
+@dataclass
+class Fake:
+    """A Comparison-shaped object built from per-case scores."""
+
+    results: pd.DataFrame
+    meta: dict[str, Any] = field(default_factory=lambda: {"status": "complete", "models": []})
+    scorers: list[str] = field(default_factory=lambda: ["acc", "f1"])
+    complete: bool = True
+
+
+def fake(inc: dict[str, Any], cand: dict[str, Any], n: int, repeats: int = 1,
+         slices: list[str] | None = None) -> Fake:
+    rows = []
+    for model, spec in {"big": inc, "small": cand}.items():
+        for i in range(n):
+            for r in range(repeats):
+                row = {"case_id": f"c{i:03d}", "model": model, "variant": "v", "repeat": r,
+                       "error_type": spec.get("errors", {}).get(i), "latency_s":
+                       spec["latency"] * (1 + i % 5), "cost_usd": spec["cost"],
+                       "score.acc": spec["acc"](i, r), "score.f1": spec["f1"](i, r)}
+                if slices:
+                    row["slice.group"] = slices[i]
+                if row["error_type"]:
+                    row["score.acc"] = row["score.f1"] = float("nan")
+                rows.append(row)
+    return Fake(pd.DataFrame(rows))
+
+
+INC = {"latency": 1.0, "cost": 0.002, "acc": lambda i, r: float(i % 4 != 0),
+       "f1": lambda i, r: 0.5 + 0.1 * (i % 3)}
+CAND = {"latency": 0.5, "cost": 0.001, "acc": lambda i, r: float(i % 5 != 0),
+        "f1": lambda i, r: 0.5 + 0.1 * (i % 3) - 0.05 * r}
+
+
+def test_compare_configs_pairs_cases_averages_repeats_and_reports_cost_and_latency() -> None:
+    pc = wb.compare_configs(fake(INC, CAND, 60, repeats=2), ("small", "v"), ("big", "v"))
+    acc, f1 = pc.metrics["acc"], pc.metrics["f1"]
+    assert pc.n_cases == 60 and acc.n == 60 and acc.repeats == 2
+    assert acc.delta == pytest.approx(np.mean([(i % 5 != 0) - (i % 4 != 0) for i in range(60)]))
+    assert f1.delta == pytest.approx(-0.025)  # repeats averaged within case first
+    assert f1.within_var_candidate == pytest.approx(np.var([0, -0.05], ddof=1))
+    assert f1.within_var_incumbent == 0
+    assert pc.estimates["cost_ratio"].value == pytest.approx(0.5)
+    p95 = pc.estimates["latency_p95_s"]
+    assert p95.value == pytest.approx(np.percentile(0.5 * (1 + np.arange(60) % 5), 95)
+                                      - np.percentile(1 + np.arange(60) % 5, 95))
+    assert p95.low <= p95.value <= p95.high and p95.method == "bootstrap percentile"
+    table = pc.table()
+    assert list(table.index) == ["acc", "f1"] and {"low", "high", "p_value", "n",
+                                                    "errors"} <= set(table.columns)
+    assert "Agresti–Min 95%" in str(pc) and "paired t 95%" in str(pc)
+    worst = pc.worst("acc")
+    assert len(worst) == 6 and (worst["acc.delta"] < 0).all()
+
+
+def test_errors_count_as_zero_or_drop_the_pair() -> None:
+    cand = {**CAND, "errors": {0: "Timeout", 1: "Timeout", 2: "RateLimitError"}}
+    data = fake(INC, cand, 40)
+    zero = wb.compare_configs(data, ("small", "v"), ("big", "v"), ["acc"])
+    drop = wb.compare_configs(data, ("small", "v"), ("big", "v"), ["acc"], errors="drop")
+    assert zero.metrics["acc"].n == 40 and drop.metrics["acc"].n == 37
+    assert zero.metrics["acc"].errors_candidate == 3
+    assert zero.metrics["acc"].candidate.mean < drop.metrics["acc"].candidate.mean
+    assert zero.estimates["error_rate"].value == pytest.approx(3 / 40)
+
+
+def test_slices_are_adjusted_with_holm_or_bh_and_flag_regressions() -> None:
+    n = 120
+    groups = ["a"] * 40 + ["b"] * 40 + ["c"] * 40
+    cand = {**CAND, "acc": lambda i, r: 0.0 if 40 <= i < 80 and i % 4 else float(i % 4 != 0)}
+    data = fake(INC, cand, n, slices=groups)
+    pc = wb.compare_configs(data, ("small", "v"), ("big", "v"), ["acc"])
+    sl = pc.slices.set_index("value")
+    assert list(sl.index) == ["a", "b", "c"] and (sl["correction"] == "Holm").all()
+    assert list(sl["p_adjusted"]) == pytest.approx(
+        list(multipletests(sl["p_value"], method="holm")[1]))
+    assert bool(sl.loc["b", "regression"]) and not sl.loc[["a", "c"], "regression"].any()
+    bh = wb.compare_configs(data, ("small", "v"), ("big", "v"), ["acc"], correction="fdr_bh")
+    assert list(bh.slices["p_adjusted"]) == pytest.approx(
+        list(multipletests(sl["p_value"], method="fdr_bh")[1]))
+    assert list(pc.regressions()["value"]) == ["b"]
+
+
+def test_bad_roles_and_metrics_name_the_fix() -> None:
+    data = fake(INC, CAND, 10)
+    with pytest.raises(ConfigError, match=r"candidate nope/v is not in this comparison.*"
+                                          r"\('big', 'v'\)"):
+        wb.compare_configs(data, ("nope", "v"), ("big", "v"))
+    with pytest.raises(ConfigError, match="the same configuration"):
+        wb.compare_configs(data, ("big", "v"), ("big", "v"))
+    with pytest.raises(ConfigError, match=r"unknown metric\(s\) \['bleu'\].*acc, f1"):
+        wb.compare_configs(data, ("small", "v"), ("big", "v"), ["bleu"])
