@@ -137,3 +137,21 @@ def test_console_script_demo_runs_the_simulated_comparison(
                             text=True, timeout=300)
     assert by_run.returncode == decision.exit_code, by_run.stderr
     assert json.loads((tmp_path / "d.json").read_text())["outcome"] == decision.outcome
+
+
+def test_gate_usage_errors_exit_2_and_say_what_to_pass(
+    repo_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["gate"]) == 2
+    assert "an experiment file or --run-id" in capsys.readouterr().err
+    assert main(["gate", "--run-id", "abc"]) == 2
+    assert "--run-id needs --gates" in capsys.readouterr().err
+    experiment = str(repo_root / "examples" / "qa_experiment.yaml")  # has no gates: key
+    assert main(["gate", experiment, "--no-progress"]) == 2
+    assert "no gates" in capsys.readouterr().err
+    gates = str(repo_root / "examples" / "triage_gates.yaml")
+    assert main(["gate", "--run-id", "abc", "--gates", gates, "--candidate", "nocolon"]) == 2
+    assert "Write --candidate MODEL:VARIANT" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())  # refused before touching any store

@@ -217,6 +217,8 @@ def _cmd_gate(args: argparse.Namespace) -> int:
         raise ConfigError("gate needs an experiment file or --run-id (one of them)",
                           fix="workbench gate EXPERIMENT.yaml, or workbench gate --run-id ID "
                           "--gates GATES.yaml")
+    roles = {"candidate": _role(args.candidate, "--candidate"),
+             "incumbent": _role(args.incumbent, "--incumbent")}
     gates = Gates.load(args.gates) if args.gates else None
     if args.run_id is not None:
         from workbench.tracking import load_comparison
@@ -245,8 +247,7 @@ def _cmd_gate(args: argparse.Namespace) -> int:
         source = f"{args.experiment} ({cmp.meta['calls_recorded']} calls, "
         source += f"{int(cmp.results['cache_hit'].sum())} from the cache, "
         source += f"billed ${cmp.spent_usd:.4f})"
-    decision = decide(cmp, gates, candidate=_role(args.candidate, "--candidate"),
-                      incumbent=_role(args.incumbent, "--incumbent"))
+    decision = decide(cmp, gates, **roles)
     print(f"gate on {source}\n")
     print(decision.paired)
     print()

@@ -123,8 +123,8 @@ def exact_binary(scenario: Scenario, alpha: float = 0.05) -> dict[str, Any]:
             covered += w * (low <= truth <= high)
             promoted += w * (agresti_min(b, int(c), n, 1 - 2 * alpha)[0] > scenario.target)
     return {"scenario": scenario.name, "n": n, "truth": truth, "sims": "exact",
-            "coverage": covered,
-            "false_promote": promoted if scenario.should_not_promote else float("nan"),
+            "coverage": float(covered),
+            "false_promote": float(promoted) if scenario.should_not_promote else float("nan"),
             "method": "Agresti–Min"}
 
 
