@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from workbench.errors import Problem, WorkbenchError, location
+from workbench.errors import ConfigError, Problem, WorkbenchError, location
 
-__all__ = ["line_of", "problems_of", "read_mapping"]
+M = TypeVar("M", bound=BaseModel)
+
+__all__ = ["line_of", "load_model", "problems_of", "read_mapping"]
 
 
 def line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
@@ -72,3 +74,20 @@ def problems_of(
         )
         problems.append(Problem(location(where, line=line), f"{key}: {err['msg']}", fix))
     return problems
+
+
+def load_model(path: Path, model: type[M], *, what: str, example: str) -> tuple[M, yaml.Node]:
+    """Read a YAML file into a pydantic model; every problem located by file, key and line.
+
+    Raises:
+        ConfigError: a missing file, malformed YAML, or one problem per invalid key.
+    """
+    if not path.is_file():
+        raise ConfigError(f"{what} not found", where=str(path),
+                          fix=f"Check the path (see {example}).")
+    data, root = read_mapping(path, ConfigError, what=f"a {what}", example=example)
+    try:
+        return model.model_validate(data), root
+    except ValidationError as exc:
+        raise ConfigError.from_problems(
+            problems_of(exc, path, root, list(model.model_fields))) from None

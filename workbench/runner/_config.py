@@ -22,10 +22,10 @@ from typing import Any
 
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from workbench._yaml import line_of as _line_of
-from workbench._yaml import problems_of, read_mapping
+from workbench._yaml import load_model
 from workbench.datasets import GoldenSet
 from workbench.errors import ConfigError, Problem, WorkbenchError, location
 from workbench.models import ModelSpec
@@ -276,17 +276,8 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
         ConfigError: naming the file, key path and line of each problem, and the fix.
     """
     file = Path(path)
-    if not file.is_file():
-        raise ConfigError("experiment file not found", where=str(file),
-                          fix="Check the path (see examples/ for experiment files).")
-    data, root = read_mapping(file, ConfigError, what="an experiment file",
-                              example="examples/triage_experiment.yaml")
-    try:
-        exp = Experiment.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError.from_problems(
-            problems_of(exc, file, root, list(Experiment.model_fields))
-        ) from None
+    exp, root = load_model(file, Experiment, what="experiment file",
+                           example="examples/triage_experiment.yaml")
 
     base = file.parent
 

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from workbench._yaml import problems_of, read_mapping
+from workbench._yaml import load_model
 from workbench.errors import ConfigError
 
 from ._paired import ComparisonLike, ConfigRef, PairedComparison, compare_configs
@@ -107,22 +107,13 @@ class Gates(_Strict):
 
     @classmethod
     def load(cls, path: str | Path) -> Gates:
-        """Read a gates YAML file (see examples/gates.yaml).
+        """Read a gates YAML file (see examples/triage_gates.yaml).
 
         Raises:
             ConfigError: naming the file, key and line of each problem.
         """
-        file = Path(path)
-        if not file.is_file():
-            raise ConfigError("gates file not found", where=str(file),
-                              fix="Check the path (see examples/ for a gates file).")
-        data, root = read_mapping(file, ConfigError, what="a gates file",
-                                  example="examples/triage-gates.yaml")
-        try:
-            return cls.model_validate(data)
-        except ValidationError as exc:
-            raise ConfigError.from_problems(
-                problems_of(exc, file, root, list(cls.model_fields))) from None
+        return load_model(Path(path), cls, what="gates file",
+                          example="examples/triage_gates.yaml")[0]
 
 
 @dataclass(frozen=True)
