@@ -7,14 +7,17 @@ each, one process, embedded sqlite store in a temp dir):
 - reference: what a careful user writes by hand with ``MlflowClient``: a parent run, one child
   run per config with one ``log_batch`` (the same number of params and metrics) and one
   ``log_table`` of its cases;
-- workbench: ``wb.log_comparison`` (the same plus per-slice metrics, frozen golden set, exact
-  results, summary, prompts and dataset inputs).
+- workbench: ``wb.log_comparison`` with candidate and incumbent (the same plus per-slice
+  metrics, frozen golden set, exact results, summary, prompts, dataset inputs, the paired
+  statistics of candidate against incumbent and ``charts.html``), and the plain layout alone
+  (``wb.tracking.log_comparison`` without roles or charts).
 
 Prints medians:
 
     reference_s=...           hand-written MlflowClient logging
-    workbench_log_s=...       wb.log_comparison                    (target: a few seconds)
-    ratio_vs_reference=...    workbench ÷ reference
+    workbench_log_s=...       wb.log_comparison, everything        (target: a few seconds)
+    plain_log_s=...           the run layout without statistics and charts
+    ratio_vs_reference=...    workbench ÷ reference (plain_ratio_vs_reference=... for the plain one)
     load_s=...                wb.load_comparison of the same run
     roundtrip_equal=True      the loaded results equal the logged ones
 
@@ -113,7 +116,7 @@ def main() -> None:
         configs = cmp.results.groupby(["model", "variant"]).ngroups
         uri = f"sqlite:///{tmp}/mlflow.db"
         wb.tracking.client(uri).search_experiments()  # create the schema outside the timings
-        ref_s, ours_s, load_s, equal = [], [], [], []
+        ref_s, ours_s, plain_s, load_s, equal = [], [], [], [], []
         for r in range(args.rounds):
             ref_s.append(reference(cmp, uri, f"reference-{r}"))
             start = time.perf_counter()
@@ -122,14 +125,18 @@ def main() -> None:
                                        incumbent=("sim/large", "plain"))
             ours_s.append(time.perf_counter() - start)
             start = time.perf_counter()
+            wb.tracking.log_comparison(cmp, f"plain-{r}", tracking_uri=uri)
+            plain_s.append(time.perf_counter() - start)
+            start = time.perf_counter()
             back = wb.load_comparison(run_id, tracking_uri=uri)
             load_s.append(time.perf_counter() - start)
             equal.append(back.results.equals(cmp.results))
         ref, ours = statistics.median(ref_s), statistics.median(ours_s)
+        plain = statistics.median(plain_s)
         print(f"cases={args.cases} configs={configs} rows={len(cmp.results)} "
               f"rounds={args.rounds} store=sqlite")
-        print(f"reference_s={ref:.2f} workbench_log_s={ours:.2f}")
-        print(f"ratio_vs_reference={ours / ref:.2f}")
+        print(f"reference_s={ref:.2f} workbench_log_s={ours:.2f} plain_log_s={plain:.2f}")
+        print(f"ratio_vs_reference={ours / ref:.2f} plain_ratio_vs_reference={plain / ref:.2f}")
         print(f"load_s={statistics.median(load_s):.2f}")
         print(f"roundtrip_equal={all(equal)}")
     finally:

@@ -22,8 +22,8 @@ from workbench._version import __version__  # noqa: E402
 from workbench.errors import ConfigError, DatasetError, WorkbenchError  # noqa: E402
 
 if TYPE_CHECKING:
-    from workbench import scorers, stats, tracking
-    from workbench._api import acompare, compare
+    from workbench import charts, scorers, stats, tracking
+    from workbench._api import acompare, compare, log_comparison
     from workbench.datasets import CheckReport, GoldenSet
     from workbench.models import ModelSpec, RetryPolicy
     from workbench.prompts import PromptVariant
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
         minimum_detectable_effect,
         plan_sample_size,
     )
-    from workbench.tracking import list_comparisons, load_comparison, log_comparison
+    from workbench.tracking import list_comparisons, load_comparison
 
 __all__ = [
     "CheckReport",
@@ -62,6 +62,7 @@ __all__ = [
     "__version__",
     "acompare",
     "calibrate",
+    "charts",
     "compare",
     "compare_configs",
     "decide",
@@ -106,11 +107,11 @@ _LAZY = {
     "PairedComparison": "workbench.stats",
     "plan_sample_size": "workbench.stats",
     "minimum_detectable_effect": "workbench.stats",
-    "log_comparison": "workbench.tracking",
+    "log_comparison": "workbench._api",
     "load_comparison": "workbench.tracking",
     "list_comparisons": "workbench.tracking",
 }
-_SUBMODULES = {"scorers", "stats", "tracking"}
+_SUBMODULES = {"charts", "scorers", "stats", "tracking"}
 
 
 def __getattr__(name: str) -> Any:

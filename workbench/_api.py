@@ -12,15 +12,78 @@ from workbench.runner import Comparison
 from workbench.runner import acompare as _acompare
 from workbench.runner import compare as _compare
 
-__all__ = ["acompare", "compare"]
+__all__ = ["acompare", "chart_figures", "compare", "log_comparison"]
+
+Config = tuple[str, str]
+
+
+def _paired(cmp: Comparison, candidate: Config | None, incumbent: Config | None) -> Any:
+    """compare_configs of the two roles, or None when either is missing from the results."""
+    from workbench.stats import compare_configs
+
+    if candidate is None or incumbent is None or not cmp.scorers:
+        return None
+    configs = set(zip(cmp.results["model"].astype(str), cmp.results["variant"].astype(str),
+                      strict=True))
+    cand, inc = (str(candidate[0]), str(candidate[1])), (str(incumbent[0]), str(incumbent[1]))
+    if cand not in configs or inc not in configs:
+        return None
+    return compare_configs(cmp, cand, inc)
+
+
+def chart_figures(cmp: Comparison, candidate: Config | None = None,
+                  incumbent: Config | None = None, template: Any = None,
+                  paired: Any = None) -> list[Any]:
+    """The standard figures of a comparison, for ``charts.html`` and notebooks.
+
+    Cost vs quality per scorer and latency; with both roles also the paired-delta forest plot
+    and the slice heatmap first.
+    """
+    from workbench import charts
+
+    figures = [charts.cost_quality(cmp, name, template=template) for name in cmp.scorers]
+    if cmp.results["latency_s"].notna().any():
+        figures.append(charts.latency(cmp, template=template))
+    paired = paired or _paired(cmp, candidate, incumbent)
+    if paired is not None:
+        sims = set(cmp.simulated_models)
+        simulated = paired.candidate[0] in sims or paired.incumbent[0] in sims
+        figures.insert(0, charts.forest(paired, simulated=simulated, template=template))
+        if not paired.slices.empty:
+            figures.insert(1, charts.slice_heatmap(paired, simulated=simulated,
+                                                   template=template))
+    return figures
+
+
+def log_comparison(comparison: Comparison, experiment: str = "workbench", *,
+                   charts: bool = True, **kwargs: Any) -> str:
+    """``workbench.tracking.log_comparison`` plus ``charts.html`` on the parent run.
+
+    The page holds every standard chart (``chart_figures``) with plotly.js embedded once, so
+    it opens from the MLflow UI without network access. ``charts=False`` skips it.
+
+    Example:
+        >>> run_id = wb.log_comparison(cmp, "triage", candidate=("sim/small", "guided"),
+        ...                            incumbent=("sim/large", "guided"))  # doctest: +SKIP
+    """
+    from workbench import charts as _charts
+    from workbench.tracking import log_comparison as _log_comparison
+    from workbench.tracking import log_text
+
+    paired = _paired(comparison, kwargs.get("candidate"), kwargs.get("incumbent"))
+    run_id = _log_comparison(comparison, experiment, paired=paired, **kwargs)
+    if charts and comparison.scorers and not comparison.results.empty:
+        figures = chart_figures(comparison, paired=paired)
+        name = comparison.meta.get("golden_set", {}).get("name", "comparison")
+        log_text(run_id, _charts.charts_html(figures, f"workbench · {name}"), "charts.html",
+                 kwargs.get("tracking_uri"))
+    return run_id
 
 
 def _log(cmp: Comparison, experiment: str | None, mlflow: bool, tracking_uri: str | None,
          run_name: str | None, roles: dict[str, Any]) -> Comparison:
     if experiment is None and not mlflow:
         return cmp
-    from workbench.tracking import log_comparison
-
     try:
         run_id = log_comparison(cmp, experiment or "workbench", run_name=run_name,
                                 tracking_uri=tracking_uri, **roles)

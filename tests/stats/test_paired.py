@@ -180,3 +180,12 @@ def test_bad_roles_and_metrics_name_the_fix() -> None:
         wb.compare_configs(data, ("big", "v"), ("big", "v"))
     with pytest.raises(ConfigError, match=r"unknown metric\(s\) \['bleu'\].*acc, f1"):
         wb.compare_configs(data, ("small", "v"), ("big", "v"), ["bleu"])
+
+
+def test_large_samples_bootstrap_with_percentile_intervals_and_say_so() -> None:
+    rng = np.random.default_rng(1)
+    a = rng.uniform(0, 1, 2500)
+    d = paired_delta(a, np.clip(a + rng.normal(0, 0.1, 2500), 0, 1))
+    assert d.bca_method == "bootstrap percentile (n > 2000)"
+    assert d.bca_low < d.delta < d.bca_high
+    assert d.bca_low == pytest.approx(d.low, abs=0.003)  # all intervals agree at this size

@@ -102,7 +102,10 @@ def test_children_carry_params_metrics_with_cis_tags_and_case_tables(store: str)
     assert "SIMULATED" in parent.data.tags["mlflow.note.content"]
     assert json.loads(parent.data.params["scorers"]) == ["exact_match", "judge_correctness"]
     arts = {a.path for a in client.list_artifacts(run_id)}
-    assert {"comparison", "golden_set", "prompts", "summary.json"} <= arts
+    assert {"comparison", "golden_set", "prompts", "summary.json", "charts.html"} <= arts
+    page = Path(client.download_artifacts(run_id, "charts.html")).read_text()
+    assert page.count("plotly.js v") == 1  # embedded once, opens without network
+    assert page.count("Plotly.newPlot") == 5  # forest, slice heatmap, 2 × cost/quality, latency
 
 
 def test_an_api_key_reaches_no_param_tag_artifact_or_store_file(

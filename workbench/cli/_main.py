@@ -171,7 +171,8 @@ def _log_to_mlflow(cmp: Any, experiment: str, tracking_uri: str | None, roles: t
     """Log the comparison (and the pairwise, calibration, decision tables) and say how to look."""
     import os
 
-    from workbench.tracking import client, log_comparison
+    from workbench._api import log_comparison
+    from workbench.tracking import client
 
     run_id = log_comparison(cmp, experiment, tracking_uri=tracking_uri, candidate=roles[0],
                             incumbent=roles[1])

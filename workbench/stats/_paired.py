@@ -96,6 +96,10 @@ def agresti_min(b: int, c: int, n: int, confidence: float) -> tuple[float, float
     return max(d - z * se, -1.0), min(d + z * se, 1.0)
 
 
+BCA_MAX_N = 2000
+"""Above this many cases bootstrap intervals use the percentile method (BCa is O(n²))."""
+
+
 def _bootstrap(data: tuple[np.ndarray[Any, Any], ...], statistic: Callable[..., Any],
                confidences: Sequence[float], seed: int, n_resamples: int,
                method: Literal["BCa", "percentile"] = "BCa"
@@ -103,6 +107,10 @@ def _bootstrap(data: tuple[np.ndarray[Any, Any], ...], statistic: Callable[..., 
     """Bootstrap intervals at several levels from one set of resamples (BCa → percentile)."""
     rng = np.random.default_rng(seed)
     paired = len(data) > 1
+    if method == "BCa" and len(data[0]) > BCA_MAX_N:
+        # BCa's jackknife costs O(n²); at this size BCa, percentile and CLT intervals agree
+        return _bootstrap(data, statistic, confidences, seed, n_resamples, "percentile")[0], \
+            f"bootstrap percentile (n > {BCA_MAX_N})"
     label = "bootstrap BCa" if method == "BCa" else "bootstrap percentile"
     first = sps.bootstrap(data, statistic, paired=paired, vectorized=True,
                           confidence_level=confidences[0], n_resamples=n_resamples,

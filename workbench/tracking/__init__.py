@@ -12,7 +12,7 @@ Example:
 
 from ._client import client, mlflow_version
 from ._load import list_comparisons, load_comparison, load_table
-from ._log import SCHEMA_VERSION, log_comparison
+from ._log import SCHEMA_VERSION, log_comparison, log_text
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -21,5 +21,6 @@ __all__ = [
     "load_comparison",
     "load_table",
     "log_comparison",
+    "log_text",
     "mlflow_version",
 ]

@@ -18,7 +18,7 @@ from workbench._version import __version__
 from workbench.datasets import GoldenSet
 from workbench.errors import ConfigError
 from workbench.runner import Comparison
-from workbench.stats import compare_configs
+from workbench.stats import PairedComparison, compare_configs
 
 from ._client import client, metric_key, mlflow, mlflow_version, safe
 
@@ -165,11 +165,11 @@ def _note(cmp: Comparison, parent: bool, config: Config | None = None) -> str:
 
 
 def _log_paired(c: Any, run_id: str, comparison: Comparison, candidate: Config,
-                incumbent: Config) -> None:
+                incumbent: Config, paired: PairedComparison | None = None) -> None:
     """Candidate − incumbent deltas with CIs and p-values on the parent run, and their tables."""
     try:
-        paired = compare_configs(comparison, (str(candidate[0]), str(candidate[1])),
-                                 (str(incumbent[0]), str(incumbent[1])))
+        paired = paired or compare_configs(comparison, (str(candidate[0]), str(candidate[1])),
+                                           (str(incumbent[0]), str(incumbent[1])))
     except ConfigError as exc:  # e.g. a role that is not in the comparison: say so, log the rest
         c.set_tag(run_id, "workbench.paired_error", safe(str(exc))[:5000])
         return
@@ -200,6 +200,7 @@ def log_comparison(
     incumbent: Config | None = None,
     golden_set: GoldenSet | None = None,
     register_prompts: bool = False,
+    paired: PairedComparison | None = None,
 ) -> str:
     """Log a comparison to MLflow: a parent run with one child run per (model, variant).
 
@@ -219,6 +220,7 @@ def log_comparison(
         register_prompts: also register each variant's templates in the MLflow Prompt
             Registry as ``<experiment>.<variant>`` (a new version only when the templates
             changed) and link that version to the child run (param ``variant.prompt_uri``).
+        paired: ``compare_configs`` of candidate against incumbent, when already computed.
 
     Returns:
         The parent run id.
@@ -299,7 +301,7 @@ def log_comparison(
         if not summary.empty:
             c.log_table(pid, summary.reset_index(), "summary.json")
         if candidate is not None and incumbent is not None and comparison.scorers:
-            _log_paired(c, pid, comparison, candidate, incumbent)
+            _log_paired(c, pid, comparison, candidate, incumbent, paired)
         slices = list(gs_meta.get("slices") or [])
         models = {m["label"]: m for m in meta.get("models", [])}
         variants = {v["name"]: v for v in meta.get("variants", [])}
@@ -349,3 +351,8 @@ def log_comparison(
         raise
     c.set_terminated(pid, "FINISHED")
     return str(pid)
+
+
+def log_text(run_id: str, text: str, artifact_file: str, tracking_uri: str | None = None) -> None:
+    """Write ``text`` as an artifact of a run (e.g. ``charts.html``)."""
+    client(tracking_uri).log_text(run_id, text, artifact_file)

@@ -1,0 +1,255 @@
+"""The figures (plotly): paired-delta forest plot, slice heatmap, cost vs quality, latency."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from workbench.errors import ConfigError
+from workbench.runner import Comparison
+from workbench.stats import PairedComparison
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+Template = Any  # a plotly template name, a Template object, or None for plotly's default
+
+
+def _template(template: Template) -> Any:
+    import plotly.io as pio
+
+    if template is None:
+        template = pio.templates.default
+    if isinstance(template, str):
+        names = [t for t in template.split("+") if t]
+        unknown = [t for t in names if t not in pio.templates]
+        if unknown:
+            raise ConfigError(f"unknown plotly template {unknown[0]!r}",
+                              fix=f"Use one of: {', '.join(pio.templates)}.")
+        return pio.templates[names[-1]] if len(names) == 1 else pio.templates.merge_templates(
+            *[pio.templates[n] for n in names])
+    return template
+
+
+def _colorway(template: Any) -> list[str]:
+    way = list(template.layout.colorway or ())
+    return way or ["#636efa", "#EF553B", "#00cc96"]  # plotly's own default when a template has none
+
+
+def _diverging(template: Any) -> Any:
+    scale = template.layout.colorscale.diverging if template.layout.colorscale else None
+    return scale or "RdBu"
+
+
+def _title(text: str, simulated: bool) -> str:
+    return f"{text} — SIMULATED models" if simulated else text
+
+
+def _simulated(comparison: Comparison, configs: Sequence[tuple[str, str]] | None = None) -> bool:
+    sims = set(comparison.simulated_models)
+    if configs is None:
+        return bool(sims)
+    return any(model in sims for model, _ in configs)
+
+
+def forest(paired: PairedComparison, *, margins: dict[str, float] | None = None,
+           simulated: bool = False, template: Template = None) -> go.Figure:
+    """Paired deltas (candidate − incumbent) of every metric with their 95% CIs.
+
+    One row per metric: the Δ as a point and its interval as error bars (labelled with the
+    method), a zero line, and each gate's −margin when ``margins`` is given.
+
+    Example:
+        >>> paired = wb.compare_configs(cmp, ("sim/b", "g"), ("sim/a", "g"))  # doctest: +SKIP
+        >>> fig = forest(paired)  # doctest: +SKIP
+    """
+    import plotly.graph_objects as go
+
+    t = _template(template)
+    rows = list(paired.metrics.values())
+    colour = _colorway(t)[0]
+    fig = go.Figure(go.Scatter(
+        x=[m.delta for m in rows], y=[m.metric for m in rows], mode="markers",
+        marker={"size": 10, "color": colour}, name="Δ (candidate − incumbent)",
+        error_x={"type": "data", "symmetric": False,
+                 "array": [m.high - m.delta for m in rows],
+                 "arrayminus": [m.delta - m.low for m in rows]},
+        customdata=[[m.low, m.high, m.method, m.p_value, m.test, m.n, m.incumbent.mean,
+                     m.candidate.mean] for m in rows],
+        hovertemplate=("<b>%{y}</b><br>Δ %{x:+.3f} [%{customdata[0]:+.3f}, "
+                       "%{customdata[1]:+.3f}] (%{customdata[2]} 95%)<br>"
+                       "%{customdata[6]:.3f} → %{customdata[7]:.3f}, n=%{customdata[5]}<br>"
+                       "p=%{customdata[3]:.3g} (%{customdata[4]})<extra></extra>"),
+    ))
+    fig.add_vline(x=0, line_dash="dot")
+    for metric, margin in (margins or {}).items():
+        if metric in paired.metrics:
+            fig.add_shape(type="line", x0=-margin, x1=-margin, yref="y", y0=metric, y1=metric,
+                          line={"dash": "dash"})
+            fig.add_annotation(x=-margin, y=metric, text=f"−{margin:g}", showarrow=False,
+                               yshift=12)
+    cand, inc = "/".join(paired.candidate), "/".join(paired.incumbent)
+    fig.update_layout(
+        template=t, title=_title(f"{cand} vs {inc}: paired Δ with 95% CIs", simulated),
+        xaxis_title="candidate − incumbent", yaxis={"autorange": "reversed"},
+        height=180 + 40 * len(rows), showlegend=False)
+    return fig
+
+
+def slice_heatmap(paired: PairedComparison, *, simulated: bool = False,
+                  template: Template = None) -> go.Figure:
+    """Per slice value (rows) and metric (columns): Δ coloured around 0, CI and adjusted p.
+
+    Cells whose adjusted p shows a significant regression are marked ``▼``.
+    """
+    import plotly.graph_objects as go
+
+    t = _template(template)
+    sl = paired.slices
+    if sl.empty:
+        raise ConfigError("this comparison has no slices to chart",
+                          fix="Declare slice columns in the golden set's sidecar (slices:).")
+    sl = sl.assign(row=sl["slice"] + "=" + sl["value"])
+    rows = list(dict.fromkeys(sl["row"]))
+    metrics = list(dict.fromkeys(sl["metric"]))
+    grid = sl.pivot(index="row", columns="metric", values="delta").reindex(index=rows,
+                                                                         columns=metrics)
+
+    def cell(column: str) -> list[list[Any]]:
+        table = sl.pivot(index="row", columns="metric", values=column)
+        out: list[list[Any]] = table.reindex(index=rows, columns=metrics).to_numpy().tolist()
+        return out
+
+    low, high, padj, n, reg = (cell(c) for c in ("low", "high", "p_adjusted", "n",
+                                                 "regression"))
+    values = grid.to_numpy(dtype=float)
+    text = [[("▼ " if reg[i][j] is True else "") + ("" if np.isnan(values[i, j])
+                                                     else f"{values[i, j]:+.2f}")
+             for j in range(len(metrics))] for i in range(len(rows))]
+    custom = np.dstack([low, high, padj, n]).tolist()
+    limit = float(np.nanmax(np.abs(values))) if not np.isnan(values).all() else 1.0
+    correction = sl["correction"].iloc[0]
+    fig = go.Figure(go.Heatmap(
+        z=values.tolist(), x=[html.escape(m) for m in metrics],
+        y=[html.escape(r) for r in rows], text=text,
+        texttemplate="%{text}", customdata=custom, colorscale=_diverging(t), zmid=0,
+        zmin=-max(limit, 1e-9), zmax=max(limit, 1e-9), colorbar={"title": "Δ"},
+        hovertemplate=("<b>%{y}</b> · %{x}<br>Δ %{z:+.3f} [%{customdata[0]:+.3f}, "
+                       "%{customdata[1]:+.3f}] 95%<br>" + f"{correction}-adjusted p "
+                       "%{customdata[2]:.3g}, n=%{customdata[3]}<extra></extra>"),
+    ))
+    cand, inc = "/".join(paired.candidate), "/".join(paired.incumbent)
+    fig.update_layout(
+        template=t, height=160 + 28 * len(rows), yaxis={"autorange": "reversed"},
+        title=_title(f"{cand} vs {inc} per slice (▼ significant regression, {correction})",
+                     simulated))
+    return fig
+
+
+def pareto_front(points: pd.DataFrame, cost: str = "cost", quality: str = "quality"
+                 ) -> pd.DataFrame:
+    """The rows no other row beats on both cost (lower) and quality (higher), cheapest first.
+
+    Example:
+        >>> df = pd.DataFrame({"cost": [1, 2, 3, 2.5], "quality": [0.5, 0.7, 0.9, 0.6]})
+        >>> pareto_front(df).index.tolist()
+        [0, 1, 2]
+    """
+    ordered = points.sort_values([cost, quality], ascending=[True, False])
+    best = -np.inf
+    keep = []
+    for idx, row in ordered.iterrows():
+        if row[quality] > best:
+            keep.append(idx)
+            best = row[quality]
+    return ordered.loc[keep]
+
+
+def cost_quality(comparison: Comparison, metric: str | None = None, *,
+                 per_requests: int = 1000, template: Template = None) -> go.Figure:
+    """Quality (mean with 95% CI) against cost per ``per_requests`` requests, per configuration.
+
+    The Pareto frontier (no configuration both cheaper and better) is drawn as a line.
+    """
+    import plotly.graph_objects as go
+
+    t = _template(template)
+    name = metric or (comparison.scorers[0] if comparison.scorers else None)
+    if name is None or name not in comparison.scorers:
+        raise ConfigError(f"no metric {metric!r} to chart",
+                          fix=f"Use one of: {', '.join(comparison.scorers) or '(none)'}.")
+    summary = comparison.summary().reset_index()
+    pts = pd.DataFrame({
+        "config": summary["model"].astype(str) + " · " + summary["variant"].astype(str),
+        "cost": summary["cost_per_case_usd"].astype(float) * per_requests,
+        "quality": summary[name].astype(float), "low": summary[f"{name}_low"].astype(float),
+        "high": summary[f"{name}_high"].astype(float), "n": summary["n_cases"],
+        "judge": summary["judge_cost_usd"].astype(float) / summary["n_cases"].clip(lower=1)
+        * per_requests})
+    way = _colorway(t)
+    fig = go.Figure()
+    for i, row in pts.reset_index(drop=True).iterrows():
+        fig.add_trace(go.Scatter(
+            x=[row["cost"]], y=[row["quality"]], mode="markers", name=html.escape(row["config"]),
+            marker={"size": 12, "color": way[int(i) % len(way)]},  # type: ignore[call-overload]
+            error_y={"type": "data", "symmetric": False,
+                     "array": [row["high"] - row["quality"]],
+                     "arrayminus": [row["quality"] - row["low"]]},
+            customdata=[[row["low"], row["high"], row["n"], row["judge"]]],
+            hovertemplate=(f"<b>{html.escape(row['config'])}</b><br>{html.escape(name)} "
+                           "%{y:.3f} [%{customdata[0]:.3f}, %{customdata[1]:.3f}] 95%, "
+                           "n=%{customdata[2]}<br>$%{x:.4f} per " + f"{per_requests:,}"
+                           " requests (judge $%{customdata[3]:.4f} apart)<extra></extra>")))
+    front = pareto_front(pts.dropna(subset=["cost", "quality"]))
+    if len(front) > 1:
+        fig.add_trace(go.Scatter(x=front["cost"], y=front["quality"], mode="lines",
+                                 name="Pareto frontier", line={"dash": "dash"},
+                                 hoverinfo="skip"))
+    fig.update_layout(
+        template=t, title=_title(f"{name} against cost", _simulated(comparison)),
+        xaxis_title=f"model cost per {per_requests:,} requests (USD)",
+        yaxis_title=f"{name} (mean, 95% CI)")
+    return fig
+
+
+def latency(comparison: Comparison, *, template: Template = None) -> go.Figure:
+    """Latency distribution per configuration (box with p50 and p95 in the hover)."""
+    import plotly.graph_objects as go
+
+    t = _template(template)
+    way = _colorway(t)
+    fig = go.Figure()
+    groups = comparison.results.groupby(["model", "variant"], sort=False, observed=True)
+    for i, ((model, variant), group) in enumerate(groups):
+        values = group["latency_s"].dropna().to_numpy(dtype=float)
+        if not values.size:
+            continue
+        p50, p95 = np.percentile(values, [50, 95])
+        label = f"{model} · {variant}"
+        fig.add_trace(go.Box(
+            x=values, name=html.escape(label), orientation="h", boxpoints=False,
+            marker={"color": way[i % len(way)]},
+            hovertemplate=(f"<b>{html.escape(label)}</b><br>p50 {p50:.3f} s, p95 {p95:.3f} s, "
+                           f"n={values.size}<extra></extra>")))
+    fig.update_layout(template=t, title=_title("latency per call", _simulated(comparison)),
+                      xaxis_title="seconds (request to response)", showlegend=False,
+                      yaxis={"autorange": "reversed"})
+    return fig
+
+
+def charts_html(figures: Sequence[go.Figure], title: str) -> str:
+    """One self-contained HTML page: plotly.js embedded once, then every figure.
+
+    Nothing is loaded from the network (no CDN); the title is escaped.
+    """
+    if not figures:
+        raise ConfigError("no figure to write", fix="Pass at least one figure.")
+    parts = [fig.to_html(full_html=False, include_plotlyjs=(i == 0), config={
+        "displaylogo": False}) for i, fig in enumerate(figures)]
+    return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>"
+            f"{html.escape(title)}</title></head><body>\n<h1>{html.escape(title)}</h1>\n"
+            + "\n".join(f"<div class=\"chart\">{p}</div>" for p in parts) + "\n</body></html>\n")
