@@ -44,3 +44,10 @@ def test_throughput_benchmark_prints_its_ratios(tmp_path: Path) -> None:
 def test_stats_calibration_benchmark_prints_worst_rates(tmp_path: Path) -> None:
     out = run("stats_calibration.py", "--sims", "100", "--bca-sims", "20", cwd=tmp_path)
     assert 0.8 < float(out["coverage"]) <= 1 and 0 <= float(out["false_promote"]) < 0.2
+
+
+@pytest.mark.slow
+def test_report_build_benchmark_prints_its_time(tmp_path: Path) -> None:
+    out = run("report_build.py", "--cases", "300", "--rounds", "1", cwd=tmp_path)
+    assert float(out["report_build_s"]) > 0 and float(out["html_mb"]) > 1
+    assert out["outcome"] in {"PROMOTE", "HOLD", "REJECT"}

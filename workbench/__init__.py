@@ -22,7 +22,7 @@ from workbench._version import __version__  # noqa: E402
 from workbench.errors import ConfigError, DatasetError, WorkbenchError  # noqa: E402
 
 if TYPE_CHECKING:
-    from workbench import charts, scorers, stats, tracking
+    from workbench import charts, reports, scorers, stats, tracking
     from workbench._api import acompare, compare, log_comparison
     from workbench.datasets import CheckReport, GoldenSet
     from workbench.models import ModelSpec, RetryPolicy
@@ -50,6 +50,7 @@ __all__ = [
     "Decision",
     "Gates",
     "MetricGate",
+    "MigrationReport",
     "PairedComparison",
     "DatasetError",
     "GoldenSet",
@@ -67,9 +68,11 @@ __all__ = [
     "compare_configs",
     "decide",
     "mean_ci",
+    "migration_report",
     "minimum_detectable_effect",
     "pairwise",
     "plan_sample_size",
+    "reports",
     "plan",
     "judge",
     "list_comparisons",
@@ -108,10 +111,12 @@ _LAZY = {
     "plan_sample_size": "workbench.stats",
     "minimum_detectable_effect": "workbench.stats",
     "log_comparison": "workbench._api",
+    "migration_report": "workbench._api",
+    "MigrationReport": "workbench.reports",
     "load_comparison": "workbench.tracking",
     "list_comparisons": "workbench.tracking",
 }
-_SUBMODULES = {"charts", "scorers", "stats", "tracking"}
+_SUBMODULES = {"charts", "reports", "scorers", "stats", "tracking"}
 
 
 def __getattr__(name: str) -> Any:

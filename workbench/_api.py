@@ -12,7 +12,7 @@ from workbench.runner import Comparison
 from workbench.runner import acompare as _acompare
 from workbench.runner import compare as _compare
 
-__all__ = ["acompare", "chart_figures", "compare", "log_comparison"]
+__all__ = ["acompare", "chart_figures", "compare", "log_comparison", "migration_report"]
 
 Config = tuple[str, str]
 
@@ -133,3 +133,34 @@ async def acompare(*args: Any, experiment: str | None = None, mlflow: bool = Fal
 
 
 compare.__doc__ = (compare.__doc__ or "") + "\n\nRunner arguments:\n" + (_compare.__doc__ or "")
+
+
+def migration_report(comparison: Comparison, candidate: Config | None = None,
+                     incumbent: Config | None = None, gates: Any = None, *, log: bool = True,
+                     **kwargs: Any) -> Any:
+    """``workbench.reports.migration_report``, logged to the comparison's MLflow parent run.
+
+    When the comparison was logged (``cmp.meta["mlflow"]["run_id"]``) and ``log`` is true, the
+    HTML and Markdown reports become artifacts ``reports/migration_report.html`` / ``.md`` of
+    that run. Roles default to the gates', else to those logged with the comparison.
+
+    Example:
+        >>> report = wb.migration_report(cmp, gates=wb.Gates.load("gates.yaml"))  # doctest: +SKIP
+        >>> report.to_html("migration_report.html")  # doctest: +SKIP
+    """
+    from workbench.reports import migration_report as _report
+
+    logged = comparison.meta.get("roles") or {}
+    if candidate is None and (gates is None or gates.candidate is None):
+        candidate = tuple(logged["candidate"]) if "candidate" in logged else None
+    if incumbent is None and (gates is None or gates.incumbent is None):
+        incumbent = tuple(logged["incumbent"]) if "incumbent" in logged else None
+    report = _report(comparison, candidate, incumbent, gates, **kwargs)
+    run = comparison.meta.get("mlflow") or {}
+    if log and run.get("run_id"):
+        from workbench.tracking import log_text
+
+        uri = run.get("tracking_uri")
+        log_text(run["run_id"], report.html(), "reports/migration_report.html", uri)
+        log_text(run["run_id"], report.markdown(), "reports/migration_report.md", uri)
+    return report

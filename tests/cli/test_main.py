@@ -137,6 +137,13 @@ def test_console_script_demo_runs_the_simulated_comparison(
                             text=True, timeout=300)
     assert by_run.returncode == decision.exit_code, by_run.stderr
     assert json.loads((tmp_path / "d.json").read_text())["outcome"] == decision.outcome
+    # the migration report: written, logged to the triage run, and its decision is the same
+    report = tmp_path / "out" / "reports" / "migration_report.html"
+    assert report.is_file() and (tmp_path / "out" / "reports" / "migration_report.md").is_file()
+    assert f"Migration report: {tmp_path / 'out'}/reports/migration_report.html" in out
+    assert f"<h2>{decision.outcome}</h2>" in report.read_text()
+    logged = {a.path for a in client.list_artifacts(runs[0][1], "reports")}
+    assert "reports/migration_report.html" in logged
 
 
 def test_gate_usage_errors_exit_2_and_say_what_to_pass(

@@ -62,7 +62,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         print(f"\n=== {experiment.name}: {what} (cost preview first)\n")
         code = _run_experiment(experiment, dry_run=False, out=out / f"{stem}-comparison",
                                resume=False, no_cache=False, budget=None,
-                               progress=not args.no_progress, decisions=decisions)
+                               progress=not args.no_progress, decisions=decisions,
+                               report_dir=out / "reports")
         if code != EXIT_OK:
             return code
     for decision in decisions:
@@ -72,7 +73,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         print(decision.paired)
         print()
         print(decision)
-    print(f"\nNext: inspect {out}/triage-comparison/ and {out}/qa-comparison/ "
+    print(f"\nMigration report: {out}/reports/migration_report.html (and .md)")
+    print(f"\nNext: open the report, inspect {out}/triage-comparison/ and {out}/qa-comparison/ "
           "(Comparison.load), or copy an experiment file from examples/ and run `workbench run` "
           "on it with your own models.")
     return code
@@ -81,7 +83,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _run_experiment(path: Path, *, dry_run: bool, out: Path | None, resume: bool,
                     no_cache: bool, budget: float | None, progress: bool = True,
                     mlflow: bool = True, tracking_uri: str | None = None,
-                    decisions: list[Any] | None = None) -> int:
+                    decisions: list[Any] | None = None,
+                    report_dir: Path | None = None) -> int:
     from workbench.runner import plan, run_plan
     from workbench.runner._config import load_experiment
 
@@ -156,6 +159,10 @@ def _run_experiment(path: Path, *, dry_run: bool, out: Path | None, resume: bool
                  else (pw_config.candidate, pw_config.incumbent))
         _log_to_mlflow(cmp, experiment, tracking_uri, roles, tables,
                        {"workbench.decision": decision.outcome} if decision else {})
+    if decision is not None and (report_dir or out) is not None:
+        _write_report(cmp, loaded.gates, Path(report_dir or out), decision.candidate,  # type: ignore[arg-type]
+                      decision.incumbent, gates_path=loaded.path.parent / str(
+                          loaded.experiment.gates))
     if cmp.status == "budget_stopped":
         print(f"STOPPED: {cmp.stop_reason}. Partial results kept; raise budget_usd and rerun "
               "with --resume to finish.", file=sys.stderr)
@@ -167,7 +174,7 @@ def _run_experiment(path: Path, *, dry_run: bool, out: Path | None, resume: bool
 
 
 def _log_to_mlflow(cmp: Any, experiment: str, tracking_uri: str | None, roles: tuple[Any, Any],
-                   tables: dict[str, Any], tags: dict[str, str]) -> None:
+                   tables: dict[str, Any], tags: dict[str, str]) -> str:
     """Log the comparison (and the pairwise, calibration, decision tables) and say how to look."""
     import os
 
@@ -182,12 +189,60 @@ def _log_to_mlflow(cmp: Any, experiment: str, tracking_uri: str | None, roles: t
     for key, value in tags.items():
         c.set_tag(run_id, key, value)
     uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or "sqlite:///mlflow.db"
+    cmp.meta["mlflow"] = {"run_id": run_id, "experiment": experiment, "tracking_uri": uri}
     print(f"\nlogged to MLflow ({uri}), experiment {experiment!r}: parent run {run_id}")
     if uri.startswith("http"):
         print(f"  open {uri.rstrip('/')}/#/experiments/{c.get_run(run_id).info.experiment_id}")
     else:
         print(f"  open the UI: mlflow ui --backend-store-uri {uri} --host 127.0.0.1 "
               "(or: make ui), then http://127.0.0.1:5000")
+    return str(run_id)
+
+
+def _write_report(cmp: Any, gates: Any, directory: Path, candidate: Any, incumbent: Any,
+                  gates_path: Path | None = None, stem: str = "migration_report") -> Path:
+    """Build the migration report, write HTML + Markdown, log both to the parent run."""
+    from workbench._api import migration_report
+
+    run_id = (cmp.meta.get("mlflow") or {}).get("run_id")
+    command = None
+    if run_id:
+        command = f"workbench report {run_id}"
+        if gates_path is not None:
+            command += f" --gates {gates_path}"
+        command += f" --out {stem}.html"
+    report = migration_report(cmp, candidate, incumbent, gates, rebuild_command=command)
+    html_path: Path = report.to_html(directory / f"{stem}.html")
+    md_path = report.to_markdown(directory / f"{stem}.md")
+    logged = " (also logged to the MLflow run)" if run_id else ""
+    print(f"\nmigration report: {html_path} and {md_path}{logged}: {report.outcome}")
+    return html_path
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from workbench.errors import ConfigError
+    from workbench.stats import Gates
+    from workbench.tracking import load_comparison
+
+    cmp = load_comparison(args.run_id, tracking_uri=args.tracking_uri)
+    missing = []
+    try:
+        cmp.golden_set()
+    except ConfigError:
+        missing.append("the frozen golden set (golden_set/ artifact)")
+    if not cmp.scorers:
+        missing.append("scores (the comparison has no scorer)")
+    if missing:
+        raise ConfigError(f"the run lacks {', '.join(missing)}", where=f"MLflow run {args.run_id}",
+                          fix="Log the comparison again with this workbench "
+                          "(wb.log_comparison) from its saved results.")
+    gates = Gates.load(args.gates) if args.gates else None
+    roles = {"candidate": _role(args.candidate, "--candidate"),
+             "incumbent": _role(args.incumbent, "--incumbent")}
+    out = Path(args.out)
+    _write_report(cmp, gates, out.parent, roles["candidate"], roles["incumbent"],
+                  gates_path=Path(args.gates) if args.gates else None, stem=out.stem)
+    return EXIT_OK
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -337,6 +392,20 @@ def build_parser() -> argparse.ArgumentParser:
     gate.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
     gate.add_argument("--no-progress", action="store_true", help="no progress bar")
     gate.set_defaults(func=_cmd_gate)
+
+    report = sub.add_parser(
+        "report", help="build the migration report of a logged comparison (HTML + Markdown)",
+        description="Rebuilds the report from MLflow alone: the comparison, its frozen golden "
+        "set and roles. Writes OUT (.html) and the same name with .md, and logs both to the "
+        "run. Exit codes: 0 written, 2 configuration error or a run that lacks what the "
+        "report needs, 1 crash.")
+    report.add_argument("run_id", help="the parent run id (workbench run / wb.compare prints it)")
+    report.add_argument("--gates", help="gates file (YAML); default gates otherwise")
+    report.add_argument("--candidate", metavar="MODEL:VARIANT", help="override the candidate")
+    report.add_argument("--incumbent", metavar="MODEL:VARIANT", help="override the incumbent")
+    report.add_argument("--tracking-uri", help="MLflow tracking URI")
+    report.add_argument("--out", default="migration_report.html", help="output HTML path")
+    report.set_defaults(func=_cmd_report)
 
     ds = sub.add_parser("dataset", help="validate, inspect, check and freeze golden sets")
     ds_sub = ds.add_subparsers(dest="dataset_command", required=True, metavar="ACTION")

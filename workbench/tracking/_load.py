@@ -62,6 +62,12 @@ def load_comparison(parent_run_id: str, tracking_uri: str | None = None) -> Comp
                 cmp = Comparison(cmp.results, cmp.meta, cmp.score_details, golden_set=gs)
     cmp.meta["mlflow"] = {"run_id": parent_run_id, "experiment_id": run.info.experiment_id,
                           "tracking_uri": c.tracking_uri}
+    children = c.search_runs([run.info.experiment_id],
+                             filter_string=f"tags.mlflow.parentRunId = '{parent_run_id}'")
+    roles = {ch.data.tags.get("workbench.role"): [ch.data.tags.get("workbench.model"),
+                                                  ch.data.tags.get("workbench.variant")]
+             for ch in children}
+    cmp.meta["roles"] = {k: v for k, v in roles.items() if k in ("candidate", "incumbent")}
     return cmp
 
 
