@@ -41,7 +41,7 @@ if TYPE_CHECKING:
         minimum_detectable_effect,
         plan_sample_size,
     )
-    from workbench.tracking import list_comparisons, load_comparison
+    from workbench.tracking import list_comparisons, load_comparison, load_prompt, promote, rollback
 
 __all__ = [
     "CheckReport",
@@ -72,11 +72,14 @@ __all__ = [
     "minimum_detectable_effect",
     "pairwise",
     "plan_sample_size",
+    "promote",
     "reports",
+    "rollback",
     "plan",
     "judge",
     "list_comparisons",
     "load_comparison",
+    "load_prompt",
     "log_comparison",
     "scorer",
     "scorers",
@@ -115,6 +118,9 @@ _LAZY = {
     "MigrationReport": "workbench.reports",
     "load_comparison": "workbench.tracking",
     "list_comparisons": "workbench.tracking",
+    "promote": "workbench.tracking",
+    "rollback": "workbench.tracking",
+    "load_prompt": "workbench.tracking",
 }
 _SUBMODULES = {"charts", "reports", "scorers", "stats", "tracking"}
 

@@ -82,6 +82,9 @@ def log_comparison(comparison: Comparison, experiment: str = "workbench", *,
 
 def _log(cmp: Comparison, experiment: str | None, mlflow: bool, tracking_uri: str | None,
          run_name: str | None, roles: dict[str, Any]) -> Comparison:
+    given = {k: list(map(str, roles[k])) for k in ("candidate", "incumbent") if roles.get(k)}
+    if given:
+        cmp.meta["roles"] = given
     if experiment is None and not mlflow:
         return cmp
     try:

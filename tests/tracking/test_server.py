@@ -115,3 +115,15 @@ def test_a_comparison_logged_over_http_reads_back_whole(
         assert fake_key.encode() not in path.read_bytes(), path
     texts = json.dumps(children) + json.dumps(rest(server, "runs/get", run_id=run_id))
     assert fake_key not in texts
+
+    # promotion through the server's Prompt Registry, and back
+    gates = wb.Gates(metrics={"exact_match": wb.MetricGate(margin=1.0)})
+    decision = wb.decide(cmp, gates)
+    assert decision.outcome == "PROMOTE"
+    promoted = wb.promote(decision, cmp, "team-triage", tracking_uri=server.url)
+    variant, model = wb.load_prompt("team-triage@production", tracking_uri=server.url)
+    assert (promoted.version, model.id, model.api_key_env) == (1, "openai/keyed",
+                                                              "FAKE_PROVIDER_KEY")
+    assert variant.render({"message": "hi"}) == variants[0].render({"message": "hi"})
+    with pytest.raises(wb.ConfigError, match="no earlier production version"):
+        wb.rollback("team-triage", tracking_uri=server.url)

@@ -221,7 +221,8 @@ def decide(
 ) -> Decision:
     """Apply gates to a comparison: PROMOTE, HOLD or REJECT, with each gate's evidence.
 
-    Roles come from the arguments, else from the gates file. ``gates=None`` applies
+    Roles come from the arguments, else from the gates file, else from the roles the
+    comparison was logged with (``cmp.meta["roles"]``). ``gates=None`` applies
     ``Gates.default`` over every scorer. A comparison that stopped early can at most HOLD.
 
     Example:
@@ -230,8 +231,11 @@ def decide(
         HOLD: sim/fast/guided (candidate) vs sim/large/guided (incumbent), 152 paired cases; ...
     """
     config = gates or Gates.default(list(comparison.scorers))
-    cand = candidate or (config.candidate.ref if config.candidate else None)
-    inc = incumbent or (config.incumbent.ref if config.incumbent else None)
+    logged = comparison.meta.get("roles") or {}
+    cand = candidate or (config.candidate.ref if config.candidate else None) or (
+        tuple(logged["candidate"]) if "candidate" in logged else None)
+    inc = incumbent or (config.incumbent.ref if config.incumbent else None) or (
+        tuple(logged["incumbent"]) if "incumbent" in logged else None)
     if cand is None or inc is None:
         raise ConfigError("decide needs a candidate and an incumbent",
                           fix="Pass candidate=(model, variant) and incumbent=(model, variant), "

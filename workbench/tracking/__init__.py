@@ -13,14 +13,19 @@ Example:
 from ._client import client, mlflow_version
 from ._load import list_comparisons, load_comparison, load_table
 from ._log import SCHEMA_VERSION, log_comparison, log_text
+from ._promote import Promotion, load_prompt, promote, rollback
 
 __all__ = [
     "SCHEMA_VERSION",
+    "Promotion",
     "client",
     "list_comparisons",
     "load_comparison",
+    "load_prompt",
     "load_table",
     "log_comparison",
     "log_text",
     "mlflow_version",
+    "promote",
+    "rollback",
 ]
