@@ -1,4 +1,4 @@
-"""Shadow testing on production traffic (this part: PII redaction applied when logs load).
+"""Shadow testing on production traffic: traffic logs, validated and redacted on load.
 
 Example:
     >>> from workbench.shadow import redact
@@ -6,6 +6,8 @@ Example:
     'write to [EMAIL]'
 """
 
+from ._log import TrafficLog, TrafficRecord
 from ._redact import DEFAULT_DETECTORS, Detector, Redactor, luhn_valid, redact
 
-__all__ = ["DEFAULT_DETECTORS", "Detector", "Redactor", "luhn_valid", "redact"]
+__all__ = ["DEFAULT_DETECTORS", "Detector", "Redactor", "TrafficLog", "TrafficRecord",
+           "luhn_valid", "redact"]
