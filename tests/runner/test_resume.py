@@ -204,3 +204,24 @@ def test_resume_pays_no_recorded_judge_call_twice() -> None:
     assert first.meta["requests_sent"] + second.meta["requests_sent"] == 2 * p.calls
     assert second.spent_usd == pytest.approx(
         float(second.results["cost_usd"].sum() + second.results["judge_cost_usd"].sum()))
+
+
+def test_cases_with_identical_prompts_keep_a_row_each_and_share_one_call(fake_key: str) -> None:
+    """Two ids, one prompt: one request (the same call), two rows, and the run is complete."""
+    import pandas as pd
+
+    from workbench.testing import serve
+
+    rows = [{"id": "a", "message": "same words", "expected": "x"},
+            {"id": "b", "message": "same words", "expected": "x"},
+            {"id": "c", "message": "other words", "expected": "x"}]
+    gs = wb.GoldenSet.from_df(pd.DataFrame(rows), name="dupes")
+    with serve() as srv:
+        spec = wb.ModelSpec("openai/m", api_base=srv.base_url, api_key_env="FAKE_PROVIDER_KEY",
+                            input_price_per_1m=1.0, output_price_per_1m=1.0)
+        cmp = wb.compare(gs, [spec], [wb.PromptVariant("v", user="{{ message }}")],
+                         [wb.scorers.exact_match], progress=False, cache=False)
+        assert srv.fake.requests == 2
+    assert cmp.status == "complete" and sorted(cmp.results["case_id"]) == ["a", "b", "c"]
+    outputs = cmp.results.set_index("case_id")["output"]
+    assert outputs["a"] == outputs["b"] and cmp.meta["calls_recorded"] == 3

@@ -103,9 +103,11 @@ class _Run:
         self.stop_reason: str | None = None
         self.status = "complete"
         self.tasks: list[asyncio.Task[None]] = []
-        self.rows: dict[str, dict[str, Any]] = {}
+        # keyed by the cell's identity (case, model, variant, repeat): two cases whose prompts
+        # are identical share one call (same cache key) but keep a row each
+        self.rows: dict[tuple[str, str, str, int], dict[str, Any]] = {}
         self.scorer_errors: list[dict[str, str]] = []
-        self.details: dict[str, list[dict[str, Any]]] = {}
+        self.details: dict[tuple[str, str, str, int], list[dict[str, Any]]] = {}
         self.specs = {m.label: m for m in p.models}
         self.variants = {v.name: v for v in p.variants}
         records = {str(r["id"]): r for r in p.golden_set.records()}
@@ -190,7 +192,7 @@ class _Run:
                         )
             row[f"score.{s.name}"] = value
         row["scorer_errors"] = "; ".join(errors) if errors else None
-        self.details[cell.key] = details
+        self.details[cell.id] = details
         for name in self.slices:
             label = case.get(name)
             row[f"slice.{name}"] = None if label is None else str(label)
@@ -209,7 +211,9 @@ class _Run:
             cache=self.cache, budget=ledger, concurrency=self.concurrency, retry=self.retry,
             seed=p.seed,
         )
-        by_key = {c.key: c for c in p.cells}
+        by_key: dict[str, list[Cell]] = {}
+        for c in p.cells:
+            by_key.setdefault(c.key, []).append(c)
         if recovered is not None:
             self.recorded_judge_calls = {
                 k: v for k, v in recovered.rows.items()
@@ -219,18 +223,19 @@ class _Run:
             self.judge_billed_usd = sum(float(v.get("billed_usd") or 0.0)
                                         for v in self.recorded_judge_calls.values())
             for key, call in recovered.rows.items():
-                if key in by_key:
-                    self.rows[key] = await self.score(by_key[key], call)
-        todo = [c for c in p.cells if c.key not in self.rows]
+                for c in by_key.get(key, []):
+                    self.rows[c.id] = await self.score(c, call)
+        todo = list(dict.fromkeys(c.key for c in p.cells if c.id not in self.rows))
         bar = _Progress(len(p.cells), len(self.rows), self.progress_enabled,
                         f"{p.golden_set.name}")
-        cells = iter(todo)
+        keys = iter(todo)
         observed: dict[tuple[str, str], list[int]] = {}
 
         async def worker() -> None:
-            for cell in cells:
+            for key in keys:
                 if self.stop_reason is not None:
                     return
+                cell = by_key[key][0]
                 seen = observed.get((cell.model, cell.variant))
                 est_completion = cell.est_completion_tokens
                 if seen and seen[1]:
@@ -257,8 +262,10 @@ class _Run:
                     tally[1] += 1
                 call = {k: getattr(result, k) for k in _CALL_FIELDS}
                 self.checkpoint.record(cell.key, call)
-                self.rows[cell.key] = await self.score(cell, call)
-                bar.step(result, ledger.spent_usd)
+                for same in by_key[key]:  # every case whose prompt is this very request
+                    if same.id not in self.rows:
+                        self.rows[same.id] = await self.score(same, call)
+                        bar.step(result, ledger.spent_usd)
 
         try:
             self.tasks = [asyncio.ensure_future(worker())
@@ -338,7 +345,7 @@ class _Run:
             "checkpoint": str(self.checkpoint.path),
             "scorer_errors": self.scorer_errors,
         }
-        details = details_frame([d for key in self.rows for d in self.details.get(key, [])])
+        details = details_frame([d for cid in self.rows for d in self.details.get(cid, [])])
         return Comparison(results, meta, details, golden_set=p.golden_set)
 
 
