@@ -90,3 +90,18 @@ def test_an_empty_or_csv_log_is_refused(tmp_path: Path) -> None:
     (tmp_path / "t.csv").write_text("request_id\nr-1\n")
     with pytest.raises(DatasetError, match="a traffic log is JSONL"):
         TrafficLog.load(tmp_path / "t.csv")
+
+
+def test_the_shipped_log_loads_redacted_with_no_planted_value_left(repo_root: Path) -> None:
+    folder = repo_root / "datasets" / "shadow"
+    raw = (folder / "support_traffic.jsonl").read_text()
+    planted = json.loads((folder / "planted_pii.json").read_text())
+    values = [v for kind in planted.values() for v in kind]
+    assert len(values) >= 10 and all(v in raw for v in values)  # planted in the raw file
+    log = TrafficLog.load(folder / "support_traffic.jsonl")
+    assert len(log) >= 300 and log.served_models == ["sim/large"]
+    days = {r.timestamp.date() for r in log.records}
+    assert len(days) >= 3 and set(log.slices) == {"channel", "language"}
+    loaded = json.dumps([r.model_dump(mode="json") for r in log.records])
+    assert not [v for v in values if v in loaded]
+    assert set(log.redactions) == {"card", "email", "phone"}
