@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal, Protocol
 
 import numpy as np
@@ -433,27 +433,22 @@ def compare_configs(
         b = per_side["candidate"][0].reindex(shared).to_numpy()
         delta = paired_delta(a, b, metric=name, confidence=confidence, alpha=alpha, test=test,
                              seed=seed + i, n_resamples=n_resamples)
-        out[name] = _with(delta, errors_incumbent=errs["incumbent"],
-                          errors_candidate=errs["candidate"], errors=errors, repeats=repeats,
-                          within_var_incumbent=per_side["incumbent"][1],
-                          within_var_candidate=per_side["candidate"][1])
+        out[name] = replace(delta, errors_incumbent=errs["incumbent"],
+                            errors_candidate=errs["candidate"], errors=errors,
+                            repeats=repeats, within_var_incumbent=per_side["incumbent"][1],
+                            within_var_candidate=per_side["candidate"][1])
         pairs[f"{name}.incumbent"], pairs[f"{name}.candidate"] = a, b
         pairs[f"{name}.delta"] = b - a
     slice_cols = [c for c in results.columns if c.startswith("slice.")]
-    for col in slice_cols:
-        first = rows["incumbent"].drop_duplicates("case_id").set_index(
-            rows["incumbent"].drop_duplicates("case_id")["case_id"].astype(str))[col]
-        pairs[col] = first.reindex(shared).to_numpy()
+    if slice_cols:  # slice values are per case: take them from the incumbent's first rows
+        first = rows["incumbent"].drop_duplicates("case_id")
+        labels = first.set_index(first["case_id"].astype(str))[slice_cols].reindex(shared)
+        for col in slice_cols:
+            pairs[col] = labels[col].to_numpy()
     estimates = _estimates(rows, shared, confidence, alpha, seed, n_resamples)
     slices = _slices(pairs, names, slice_cols, confidence, alpha, correction, test)
     return PairedComparison(candidate, incumbent, len(shared), out, estimates, slices, pairs,
                             errors, correction, alpha, confidence, seed, notes)
-
-
-def _with(delta: MetricDelta, **changes: Any) -> MetricDelta:
-    from dataclasses import replace
-
-    return replace(delta, **changes)
 
 
 def _estimates(rows: dict[str, pd.DataFrame], shared: list[str], confidence: float,

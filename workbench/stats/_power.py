@@ -56,19 +56,23 @@ def _default_discordance(baseline_rate: float | None, effect: float) -> float:
     return p * (1 - q) + q * (1 - p)  # independence: an upper bound for correlated outcomes
 
 
-def _connor_n(psi: float, effect: float, margin: float | None, alpha: float,
-              power: float) -> float:
-    null = -(margin or 0.0)
-    gap = effect - null
-    if gap <= 0:
-        return math.inf
-    za = sps.norm.ppf(1 - alpha) if margin is not None else sps.norm.ppf(1 - alpha / 2)
-    zb = sps.norm.ppf(power)
+def _connor_n(psi: float, effect: float, null: float, z_alpha: float, power: float) -> float:
+    """Connor's (1987) paired-proportion sample size, testing ``null`` against ``effect``.
+
+    Variances ψ − d² under the null and under the alternative; ``z_alpha`` carries the
+    sidedness (z of 1 − α for one-sided, of 1 − α/2 for two-sided).
+    """
+    gap = abs(effect - null)
     v0, v1 = psi - null * null, psi - effect * effect
     if v0 <= 0 or v1 < 0:
         raise ConfigError(f"discordance {psi:g} is too small for a difference of {gap:g}",
                           fix="Discordance must exceed the squared effect and margin.")
-    return float((za * math.sqrt(v0) + zb * math.sqrt(v1)) ** 2 / gap ** 2)
+    zb = sps.norm.ppf(power)
+    return float((z_alpha * math.sqrt(v0) + zb * math.sqrt(v1)) ** 2 / gap ** 2)
+
+
+def _z_alpha(alpha: float, one_sided: bool) -> float:
+    return float(sps.norm.ppf(1 - alpha if one_sided else 1 - alpha / 2))
 
 
 def plan_sample_size(
@@ -116,7 +120,9 @@ def plan_sample_size(
                                                                              effect)
     if not 0 < psi <= 1:
         raise ConfigError(f"discordance={psi!r}", fix="Discordance is a share in (0, 1].")
-    n = _connor_n(psi, effect, margin, alpha, power)
+    null = -(margin or 0.0)
+    n = (_connor_n(psi, effect, null, _z_alpha(alpha, margin is not None), power)
+         if effect > null else math.inf)
     return SampleSize(math.ceil(n) if math.isfinite(n) else 2**31 - 1, effect, margin, alpha,
                       power, "Connor 1987, paired proportions", discordance=psi)
 
@@ -144,10 +150,11 @@ def minimum_detectable_effect(
         raise ConfigError("minimum_detectable_effect needs discordance= or sd=",
                           fix="e.g. discordance=0.2 for pass/fail metrics.")
     hi = math.sqrt(discordance) * (1 - 1e-9)
-    if _connor_n(discordance, hi, None, alpha, power) > n:
+    za = _z_alpha(alpha, one_sided=False)
+    if _connor_n(discordance, hi, 0.0, za, power) > n:
         return float("nan")  # even the largest possible effect needs more cases
     return float(optimize.brentq(
-        lambda e: _connor_n(discordance, e, None, alpha, power) - n, 1e-9, hi, xtol=1e-10))
+        lambda e: _connor_n(discordance, e, 0.0, za, power) - n, 1e-9, hi, xtol=1e-10))
 
 
 def cases_to_clear(
@@ -173,7 +180,6 @@ def cases_to_clear(
     gap = abs(delta - target)
     if gap < 1e-12:
         return None
-    za, zb = sps.norm.ppf(1 - alpha), sps.norm.ppf(power)
     if sd is not None:
         if sd == 0:
             return 2
@@ -181,6 +187,4 @@ def cases_to_clear(
                                      alternative="larger")
         return math.ceil(float(n))
     psi = max(discordance or 0.0, gap * gap + 1e-6, target * target + 1e-6)
-    n = float((za * math.sqrt(psi - target * target) + zb * math.sqrt(psi - delta * delta)) ** 2
-              / gap ** 2)
-    return math.ceil(n)
+    return math.ceil(_connor_n(psi, delta, target, _z_alpha(alpha, one_sided=True), power))
