@@ -41,18 +41,8 @@ def chart_figures(cmp: Comparison, candidate: Config | None = None,
     """
     from workbench import charts
 
-    figures = [charts.cost_quality(cmp, name, template=template) for name in cmp.scorers]
-    if cmp.results["latency_s"].notna().any():
-        figures.append(charts.latency(cmp, template=template))
-    paired = paired or _paired(cmp, candidate, incumbent)
-    if paired is not None:
-        sims = set(cmp.simulated_models)
-        simulated = paired.candidate[0] in sims or paired.incumbent[0] in sims
-        figures.insert(0, charts.forest(paired, simulated=simulated, template=template))
-        if not paired.slices.empty:
-            figures.insert(1, charts.slice_heatmap(paired, simulated=simulated,
-                                                   template=template))
-    return figures
+    return charts.standard_figures(cmp, paired or _paired(cmp, candidate, incumbent),
+                                   template=template)
 
 
 def log_comparison(comparison: Comparison, experiment: str = "workbench", *,
@@ -153,11 +143,6 @@ def migration_report(comparison: Comparison, candidate: Config | None = None,
     """
     from workbench.reports import migration_report as _report
 
-    logged = comparison.meta.get("roles") or {}
-    if candidate is None and (gates is None or gates.candidate is None):
-        candidate = tuple(logged["candidate"]) if "candidate" in logged else None
-    if incumbent is None and (gates is None or gates.incumbent is None):
-        incumbent = tuple(logged["incumbent"]) if "incumbent" in logged else None
     report = _report(comparison, candidate, incumbent, gates, **kwargs)
     run = comparison.meta.get("mlflow") or {}
     if log and run.get("run_id"):

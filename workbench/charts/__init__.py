@@ -10,6 +10,15 @@ Example:
     >>> fig = charts.cost_quality(cmp, "intent", template="plotly_dark")  # doctest: +SKIP
 """
 
-from ._charts import charts_html, cost_quality, forest, latency, pareto_front, slice_heatmap
+from ._charts import (
+    charts_html,
+    cost_quality,
+    forest,
+    latency,
+    pareto_front,
+    slice_heatmap,
+    standard_figures,
+)
 
-__all__ = ["charts_html", "cost_quality", "forest", "latency", "pareto_front", "slice_heatmap"]
+__all__ = ["charts_html", "cost_quality", "forest", "latency", "pareto_front", "slice_heatmap",
+           "standard_figures"]

@@ -241,6 +241,29 @@ def latency(comparison: Comparison, *, template: Template = None) -> go.Figure:
     return fig
 
 
+def standard_figures(comparison: Comparison, paired: PairedComparison | None = None, *,
+                     metrics: Sequence[str] | None = None,
+                     margins: dict[str, float] | None = None,
+                     template: Template = None) -> list[go.Figure]:
+    """The figures reports and ``charts.html`` show, in order.
+
+    With ``paired``: the forest plot (gate ``margins`` drawn) and, when the comparison has
+    slices, the slice heatmap; then quality against cost for each of ``metrics`` (default:
+    every scorer) and the latency distribution when latencies were recorded.
+    """
+    figures = []
+    if paired is not None:
+        simulated = _simulated(comparison, [paired.candidate, paired.incumbent])
+        figures.append(forest(paired, margins=margins, simulated=simulated, template=template))
+        if not paired.slices.empty:
+            figures.append(slice_heatmap(paired, simulated=simulated, template=template))
+    names = list(metrics) if metrics is not None else list(comparison.scorers)
+    figures += [cost_quality(comparison, name, template=template) for name in names]
+    if comparison.results["latency_s"].notna().any():
+        figures.append(latency(comparison, template=template))
+    return figures
+
+
 def charts_html(figures: Sequence[go.Figure], title: str) -> str:
     """One self-contained HTML page: plotly.js embedded once, then every figure.
 

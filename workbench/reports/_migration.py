@@ -283,7 +283,7 @@ def migration_report(
         routing=_routing(comparison, paired, config, gs, summary, inc, slice_mix,
                          monthly_requests),
         reproducibility=_repro(comparison, config, rebuild_command),
-        figures=_figures(paired, comparison, simulated, config) if charts else [],
+        figures=_figures(paired, comparison, config) if charts else [],
     )
     return report
 
@@ -466,11 +466,16 @@ def _routing(comparison: Comparison, paired: PairedComparison, config: Gates, gs
     margin = config.metrics[metric].margin if metric in config.metrics else 0.02
     res = comparison.results
     col = f"score.{metric}"
-    configs = [tuple(map(str, c)) for c in summary.index if tuple(map(str, c)) != inc]
+    configs: list[tuple[str, str]] = [(str(c[0]), str(c[1])) for c in summary.index
+                                      if (str(c[0]), str(c[1])) != inc]
     cost = {tuple(map(str, c)): float(summary.loc[c, "cost_per_case_usd"])
             for c in summary.index}
-    base = res[(res.model == inc[0]) & (res.variant == inc[1])]
-    base_scores = base.groupby(base.case_id.astype(str))[col].mean().fillna(0.0)
+    def per_case(cfg: tuple[str, str]) -> pd.Series:
+        rows = res[(res.model == cfg[0]) & (res.variant == cfg[1])]
+        return rows.groupby(rows.case_id.astype(str))[col].mean().fillna(0.0)
+
+    base_scores = per_case(inc)
+    scores_of = {cfg: per_case(cfg) for cfg in configs}  # once, not per slice value
     out = []
     for sl in gs.routable:
         scol = f"slice.{sl}"
@@ -481,8 +486,7 @@ def _routing(comparison: Comparison, paired: PairedComparison, config: Gates, gs
         for value in values:
             cases = set(res[res[scol].astype(str) == value].case_id.astype(str))
             for cfg in configs:
-                rows = res[(res.model == cfg[0]) & (res.variant == cfg[1])]
-                scores = rows.groupby(rows.case_id.astype(str))[col].mean().fillna(0.0)
+                scores = scores_of[cfg]
                 shared = sorted(cases & set(scores.index) & set(base_scores.index))
                 d = scores.reindex(shared).to_numpy() - base_scores.reindex(shared).to_numpy()
                 if len(d) < 2:
@@ -545,16 +549,11 @@ def _repro(comparison: Comparison, config: Gates, command: str | None) -> dict[s
     return out
 
 
-def _figures(paired: PairedComparison, comparison: Comparison, simulated: bool,
-             config: Gates) -> list[dict[str, Any]]:
+def _figures(paired: PairedComparison, comparison: Comparison, config: Gates
+             ) -> list[dict[str, Any]]:
     from workbench import charts
 
-    figs = [charts.forest(paired, simulated=simulated,
-                          margins={k: v.margin for k, v in config.metrics.items()
-                                   if not v.superiority})]
-    if not paired.slices.empty:
-        figs.append(charts.slice_heatmap(paired, simulated=simulated))
-    figs.append(charts.cost_quality(comparison, next(iter(paired.metrics))))
-    if comparison.results["latency_s"].notna().any():
-        figs.append(charts.latency(comparison))
+    figs = charts.standard_figures(
+        comparison, paired, metrics=[next(iter(paired.metrics))],
+        margins={k: v.margin for k, v in config.metrics.items() if not v.superiority})
     return [json.loads(f.to_json()) for f in figs]
