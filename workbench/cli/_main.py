@@ -85,16 +85,12 @@ def _run_experiment(path: Path, *, dry_run: bool, out: Path | None, resume: bool
                     mlflow: bool = True, tracking_uri: str | None = None,
                     decisions: list[Any] | None = None,
                     report_dir: Path | None = None) -> int:
-    from workbench.runner import plan, run_plan
+    from workbench.runner import run_plan
     from workbench.runner._config import load_experiment
 
     loaded = load_experiment(path)
     opts = loaded.options()
-    if budget is not None:
-        opts["budget_usd"] = budget
-    p = plan(loaded.golden_set, loaded.models, loaded.variants, loaded.scorers,
-             repeats=opts["repeats"], budget_usd=opts["budget_usd"], seed=opts["seed"],
-             leakage=opts["leakage"], cases=opts["cases"])
+    p = loaded.plan(budget_usd=budget)
     print(p)
     print()
     if dry_run:
@@ -255,14 +251,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _role(text: str | None, flag: str) -> tuple[str, str] | None:
     from workbench.errors import ConfigError
+    from workbench.stats._gates import Role
 
     if text is None:
         return None
-    model, sep, variant = text.rpartition(":")
-    if not sep or not model or not variant:
+    parsed = Role.parse(text)  # the same MODEL:VARIANT reading as gates files
+    if not isinstance(parsed, dict) or not parsed["model"] or not parsed["variant"]:
         raise ConfigError(f"{flag} {text!r}", fix=f"Write {flag} MODEL:VARIANT, e.g. "
                           "sim/small:guided.")
-    return (model, variant)
+    return (parsed["model"], parsed["variant"])
 
 
 def _cmd_gate(args: argparse.Namespace) -> int:
@@ -285,7 +282,7 @@ def _cmd_gate(args: argparse.Namespace) -> int:
         cmp = load_comparison(args.run_id, tracking_uri=args.tracking_uri)
         source = f"MLflow run {args.run_id}"
     else:
-        from workbench.runner import plan, run_plan
+        from workbench.runner import run_plan
         from workbench.runner._config import load_experiment
 
         loaded = load_experiment(Path(args.experiment))
@@ -295,10 +292,7 @@ def _cmd_gate(args: argparse.Namespace) -> int:
                               where=str(args.experiment),
                               fix="Pass --gates GATES.yaml or add gates: to the experiment.")
         opts = loaded.options()
-        p = plan(loaded.golden_set, loaded.models, loaded.variants, loaded.scorers,
-                 repeats=opts["repeats"], budget_usd=opts["budget_usd"], seed=opts["seed"],
-                 leakage=opts["leakage"], cases=opts["cases"])
-        cmp = run_plan(p, concurrency=opts["concurrency"], cache=opts["cache"] and not
+        cmp = run_plan(loaded.plan(), concurrency=opts["concurrency"], cache=opts["cache"] and not
                        args.no_cache, progress=not args.no_progress)
         source = f"{args.experiment} ({cmp.meta['calls_recorded']} calls, "
         source += f"{int(cmp.results['cache_hit'].sum())} from the cache, "

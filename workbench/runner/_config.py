@@ -18,7 +18,7 @@ import dataclasses
 import importlib
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import yaml
@@ -32,6 +32,9 @@ from workbench.models import ModelSpec
 from workbench.prompts import PromptVariant
 from workbench.scorers import FunctionScorer, Judge, Scorer, scorer
 from workbench.stats import Gates, load_human_labels
+
+if TYPE_CHECKING:
+    from ._plan import Plan
 
 __all__ = ["Experiment", "experiment_yaml", "load_experiment"]
 
@@ -267,6 +270,16 @@ class LoadedExperiment:
         e = self.experiment
         return {"repeats": e.repeats, "concurrency": e.concurrency, "budget_usd": e.budget_usd,
                 "cache": e.cache, "seed": e.seed, "cases": e.cases, "leakage": e.leakage}
+
+    def plan(self, budget_usd: float | None = None) -> Plan:
+        """The checked, priced plan of this experiment (``budget_usd`` overrides the file's)."""
+        from ._plan import plan
+
+        opts = self.options()
+        return plan(self.golden_set, self.models, self.variants, self.scorers,
+                    repeats=opts["repeats"], seed=opts["seed"], leakage=opts["leakage"],
+                    cases=opts["cases"],
+                    budget_usd=opts["budget_usd"] if budget_usd is None else budget_usd)
 
 
 def load_experiment(path: str | Path) -> LoadedExperiment:

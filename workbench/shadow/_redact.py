@@ -51,15 +51,6 @@ class Detector:
         return f"[{self.name.upper()}]"
 
 
-DEFAULT_DETECTORS: tuple[Detector, ...] = (
-    Detector("card", re.compile(r"(?<![\w-])(?:\d[ -]?){12,18}\d(?![\w-])"), luhn_valid),
-    Detector("email", re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")),
-    Detector("phone", re.compile(
-        r"(?<![\w+/.-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,5}(?:[ .-]?\d{2,4}){1,4}"
-        r"(?![\w/-])"), lambda m: _phone_ok(m)),
-)
-
-
 _DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}")
 _NATIONAL = re.compile(r"\d{3}[ .-]\d{3}[ .-]\d{4}|0\d{2,4}[ .-]?\d{3,4}[ .-]?\d{3,4}")
 
@@ -74,6 +65,15 @@ def _phone_ok(match: str) -> bool:
     if not 7 <= digits <= 15 or _DATE.fullmatch(match):
         return False
     return match.startswith("+") or "(" in match or bool(_NATIONAL.fullmatch(match))
+
+
+DEFAULT_DETECTORS: tuple[Detector, ...] = (
+    Detector("card", re.compile(r"(?<![\w-])(?:\d[ -]?){12,18}\d(?![\w-])"), luhn_valid),
+    Detector("email", re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")),
+    Detector("phone", re.compile(
+        r"(?<![\w+/.-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,5}(?:[ .-]?\d{2,4}){1,4}"
+        r"(?![\w/-])"), _phone_ok),
+)
 
 
 @dataclass
