@@ -22,11 +22,19 @@ from workbench._version import __version__  # noqa: E402
 from workbench.errors import ConfigError, DatasetError, WorkbenchError  # noqa: E402
 
 if TYPE_CHECKING:
-    from workbench import charts, reports, scorers, stats, tracking
-    from workbench._api import acompare, compare, log_comparison
+    from workbench import charts, reports, scorers, shadow, stats, tracking
+    from workbench._api import (
+        acompare,
+        compare,
+        log_comparison,
+        migration_report,
+        shadow_report,
+        shadow_test,
+    )
     from workbench.datasets import CheckReport, GoldenSet
     from workbench.models import ModelSpec, RetryPolicy
     from workbench.prompts import PromptVariant
+    from workbench.reports import MigrationReport, ShadowReport
     from workbench.runner import Comparison, Plan, pairwise, plan
     from workbench.scorers import Score, judge, scorer
     from workbench.stats import (
@@ -37,8 +45,10 @@ if TYPE_CHECKING:
         calibrate,
         compare_configs,
         decide,
+        label_agreement,
         mean_ci,
         minimum_detectable_effect,
+        pairwise_outcomes,
         plan_sample_size,
     )
     from workbench.tracking import list_comparisons, load_comparison, load_prompt, promote, rollback
@@ -83,6 +93,12 @@ __all__ = [
     "log_comparison",
     "scorer",
     "scorers",
+    "shadow",
+    "shadow_report",
+    "shadow_test",
+    "ShadowReport",
+    "label_agreement",
+    "pairwise_outcomes",
     "stats",
     "tracking",
 ]
@@ -116,13 +132,18 @@ _LAZY = {
     "log_comparison": "workbench._api",
     "migration_report": "workbench._api",
     "MigrationReport": "workbench.reports",
+    "ShadowReport": "workbench.reports",
+    "shadow_test": "workbench._api",
+    "shadow_report": "workbench._api",
+    "label_agreement": "workbench.stats",
+    "pairwise_outcomes": "workbench.stats",
     "load_comparison": "workbench.tracking",
     "list_comparisons": "workbench.tracking",
     "promote": "workbench.tracking",
     "rollback": "workbench.tracking",
     "load_prompt": "workbench.tracking",
 }
-_SUBMODULES = {"charts", "reports", "scorers", "stats", "tracking"}
+_SUBMODULES = {"charts", "reports", "scorers", "shadow", "stats", "tracking"}
 
 
 def __getattr__(name: str) -> Any:

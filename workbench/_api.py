@@ -5,6 +5,7 @@ DESIGN.md, Settled 2: the runner never imports tracking; this layer joins them.
 
 from __future__ import annotations
 
+import json
 import warnings
 from typing import Any
 
@@ -12,7 +13,8 @@ from workbench.runner import Comparison
 from workbench.runner import acompare as _acompare
 from workbench.runner import compare as _compare
 
-__all__ = ["acompare", "chart_figures", "compare", "log_comparison", "migration_report"]
+__all__ = ["acompare", "chart_figures", "compare", "log_comparison", "migration_report",
+           "shadow_report", "shadow_test"]
 
 Config = tuple[str, str]
 
@@ -151,4 +153,59 @@ def migration_report(comparison: Comparison, candidate: Config | None = None,
         uri = run.get("tracking_uri")
         log_text(run["run_id"], report.html(), "reports/migration_report.html", uri)
         log_text(run["run_id"], report.markdown(), "reports/migration_report.md", uri)
+    return report
+
+
+def shadow_test(log: Any, candidate: Any, variant: Any = None, scorers: Any = (), *,
+                experiment: str | None = None, tracking_uri: str | None = None,
+                run_name: str | None = None, **kwargs: Any) -> Comparison:
+    """``workbench.shadow.shadow_test``, then logged to MLflow with ``experiment=``.
+
+    The parent run gets the comparison (production as ``served:<model>``), the roles, and the
+    pairwise verdicts (``pairwise.json``); the traffic log itself is never logged, only its
+    redacted replay.
+
+    Example:
+        >>> cmp = wb.shadow_test("datasets/shadow/support_traffic.jsonl", "sim/small",
+        ...                      experiment="triage-shadow")  # doctest: +SKIP
+    """
+    from workbench.shadow import shadow_test as _shadow_test
+
+    cmp = _shadow_test(log, candidate, variant, scorers, **kwargs)
+    roles = {k: tuple(v) for k, v in cmp.meta["roles"].items()}
+    cmp = _log(cmp, experiment, False, tracking_uri, run_name, roles)
+    run = cmp.meta.get("mlflow") or {}
+    pw = cmp.meta["shadow"].get("pairwise")
+    if run.get("run_id") and pw:
+        from workbench.tracking import log_text
+
+        log_text(run["run_id"], json.dumps(pw, ensure_ascii=False, indent=1), "pairwise.json",
+                 tracking_uri)
+    return cmp
+
+
+def shadow_report(comparison: Comparison, gates: Any = None, *, log: bool = True,
+                  **kwargs: Any) -> Any:
+    """``workbench.reports.shadow_report`` of a ``wb.shadow_test``, logged to its MLflow run.
+
+    The pairwise verdicts default to those the shadow test recorded. When the comparison was
+    logged and ``log`` is true, ``reports/shadow_report.html`` / ``.md`` join the parent run.
+
+    Example:
+        >>> report = wb.shadow_report(cmp, wb.Gates.load("examples/shadow_gates.yaml"))
+        ... # doctest: +SKIP
+        >>> report.to_html("shadow_report.html")  # doctest: +SKIP
+    """
+    from workbench.reports import shadow_report as _report
+    from workbench.shadow import pairwise_table
+
+    kwargs.setdefault("pairwise", pairwise_table(comparison))
+    report = _report(comparison, gates, **kwargs)
+    run = comparison.meta.get("mlflow") or {}
+    if log and run.get("run_id"):
+        from workbench.tracking import log_text
+
+        uri = run.get("tracking_uri")
+        log_text(run["run_id"], report.html(), "reports/shadow_report.html", uri)
+        log_text(run["run_id"], report.markdown(), "reports/shadow_report.md", uri)
     return report

@@ -18,7 +18,8 @@ from ._charts import (
     pareto_front,
     slice_heatmap,
     standard_figures,
+    win_loss,
 )
 
 __all__ = ["charts_html", "cost_quality", "forest", "latency", "pareto_front", "slice_heatmap",
-           "standard_figures"]
+           "standard_figures", "win_loss"]

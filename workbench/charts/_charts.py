@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -238,6 +238,51 @@ def latency(comparison: Comparison, *, template: Template = None) -> go.Figure:
     fig.update_layout(template=t, title=_title("latency per call", _simulated(comparison)),
                       xaxis_title="seconds (request to response)", showlegend=False,
                       yaxis={"autorange": "reversed"})
+    return fig
+
+
+def win_loss(outcomes: pd.Series, *, by: Mapping[str, pd.Series] | None = None,
+             title: str = "pairwise verdicts", simulated: bool = False,
+             template: Template = None) -> go.Figure:
+    """Win / tie / loss shares of the candidate, overall and per group (stacked bars).
+
+    ``outcomes`` is ``wb.pairwise_outcomes(...)`` (``win``/``tie``/``loss`` by case id);
+    ``by`` maps a group name (a slice, a day) to each case's value. The hover shows counts and
+    the win share (wins + ½ ties) / n with its 95% t interval.
+
+    Example:
+        >>> fig = charts.win_loss(wb.pairwise_outcomes(pw), by={"day": days})  # doctest: +SKIP
+    """
+    import plotly.graph_objects as go
+
+    from workbench.stats import win_share
+
+    t = _template(template)
+    way = _colorway(t)
+    groups: list[tuple[str, pd.Series]] = [("all", outcomes)]
+    for name, values in (by or {}).items():
+        keyed = values.reindex(outcomes.index)
+        for value in sorted({str(v) for v in keyed.dropna()}):
+            groups.append((f"{name}={value}", outcomes[keyed.astype(str) == value]))
+    rows = [g for g, _ in groups]
+    stats = [win_share(list(o)) for _, o in groups]
+    fig = go.Figure()
+    # the template's 3rd, 1st and 2nd colours: green, blue, red in plotly's default colorway
+    for colour, kind, attr in ((2, "win", "wins"), (0, "tie", "ties"), (1, "loss", "losses")):
+        shares = [getattr(w, attr) / w.n if w.n else 0.0 for w in stats]
+        custom = [[getattr(w, attr), w.n, w.share, w.low, w.high] for w in stats]
+        fig.add_trace(go.Bar(
+            y=[html.escape(r) for r in rows], x=shares, name=kind, orientation="h",
+            marker={"color": way[colour % len(way)]}, customdata=custom,
+            hovertemplate=(f"<b>%{{y}}</b><br>{kind}: %{{customdata[0]}} of "
+                           "%{customdata[1]}<br>win share %{customdata[2]:.3f} "
+                           "[%{customdata[3]:.3f}, %{customdata[4]:.3f}] 95% t"
+                           "<extra></extra>")))
+    fig.add_vline(x=0.5, line_dash="dot")
+    fig.update_layout(template=t, barmode="stack", height=160 + 26 * len(rows),
+                      yaxis={"autorange": "reversed"}, xaxis={"range": [0, 1],
+                                                              "title": "share of cases"},
+                      title=_title(title, simulated))
     return fig
 
 

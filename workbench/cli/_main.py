@@ -2,7 +2,7 @@
 
 Exit codes (DESIGN.md, Settled 17): 0 success, 2 a usage or configuration error (bad input, with
 a message saying what, where and how to fix it), 1 only for a crash; ``run`` 12 when stopped by
-the budget; ``gate`` 0 PROMOTE, 10 HOLD, 11 REJECT.
+the budget; ``gate`` and ``shadow`` 0 PROMOTE, 10 HOLD, 11 REJECT.
 """
 
 from __future__ import annotations
@@ -74,7 +74,13 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         print()
         print(decision)
     print(f"\nMigration report: {out}/reports/migration_report.html (and .md)")
-    print(f"\nNext: open the report, inspect {out}/triage-comparison/ and {out}/qa-comparison/ "
+    log = root / "shadow" / "support_traffic.jsonl"
+    print(f"\n=== shadow test: replay production traffic ({log.name}, SIMULATED, served by "
+          "sim/large) against the candidate sim/small, judged pairwise in both orders\n")
+    _shadow(log, "sim/small", gates_path=_examples_dir() / "shadow_gates.yaml", judge=None,
+            no_judge=False, out=out / "reports" / "shadow_report.html",
+            experiment="support-triage-shadow", tracking_uri=None, progress=not args.no_progress)
+    print(f"\nNext: open the reports, inspect {out}/triage-comparison/ and {out}/qa-comparison/ "
           "(Comparison.load), or copy an experiment file from examples/ and run `workbench run` "
           "on it with your own models.")
     return code
@@ -297,7 +303,8 @@ def _cmd_gate(args: argparse.Namespace) -> int:
         source = f"{args.experiment} ({cmp.meta['calls_recorded']} calls, "
         source += f"{int(cmp.results['cache_hit'].sum())} from the cache, "
         source += f"billed ${cmp.spent_usd:.4f})"
-    decision = decide(cmp, gates, **roles)
+    decision = decide(cmp, gates, candidate=roles.get("candidate"),
+                      incumbent=roles.get("incumbent"))
     print(f"gate on {source}\n")
     print(decision.paired)
     print()
@@ -307,6 +314,78 @@ def _cmd_gate(args: argparse.Namespace) -> int:
 
         Path(args.json).write_text(json.dumps(decision.to_dict(), indent=2, default=str))
     return decision.exit_code
+
+
+def _shadow(log: Path, candidate: str, *, gates_path: Path | None, judge: str | None,
+            no_judge: bool, out: Path, experiment: str | None, tracking_uri: str | None,
+            served: str | None = None, budget: float | None = None, no_cache: bool = False,
+            progress: bool = True, period: str = "day", monthly: int | None = None,
+            json_path: str | None = None) -> Any:
+    """Replay, judge, decide and write the shadow report; returns the report."""
+    from workbench._api import shadow_report, shadow_test
+    from workbench.errors import ConfigError
+    from workbench.models import ModelSpec
+    from workbench.shadow import TrafficLog
+    from workbench.stats import Gates
+
+    gates = Gates.load(gates_path) if gates_path else None
+    spec = ModelSpec(candidate)
+    if no_judge:
+        judge = None
+    elif judge is None:
+        if not spec.simulated:
+            raise ConfigError("a real candidate needs a real judge",
+                              where="--judge", fix="Pass --judge MODEL (e.g. openai/gpt-4o), "
+                              "or --no-judge to skip the pairwise comparison.")
+        judge = "sim/judge"
+    traffic = TrafficLog.load(log)
+    print(traffic.describe())
+    cmp = shadow_test(traffic, spec, judge=judge, served=served, budget_usd=budget,
+                      cache=not no_cache, progress=progress, period=period,
+                      experiment=experiment, tracking_uri=tracking_uri)
+    print()
+    print(cmp.summary_text())
+    shadow = cmp.meta["shadow"]
+    pw = shadow.get("pairwise_summary")
+    if pw:
+        sim = " (SIMULATED judge)" if pw.get("simulated_judge") else ""
+        print(f"\npairwise {pw['rubric']} by {pw['judge']}{sim}, both orders: {pw['wins']} wins, "
+              f"{pw['losses']} losses, {pw['ties']} ties on {pw['n']} requests; orders agreed "
+              f"on {pw['consistency_rate']:.0%}; judge cost ${pw['judge_cost_usd']:.4f}")
+    run_id = (cmp.meta.get("mlflow") or {}).get("run_id")
+    if run_id:
+        print(f"\nlogged to MLflow, experiment {experiment!r}: parent run {run_id}")
+    command = (f"workbench shadow --log {log} --candidate {candidate}"
+               + (f" --gates {gates_path}" if gates_path else "")
+               + (f" --judge {judge}" if judge and not spec.simulated else "")
+               + f" --out {out.name}")
+    report = shadow_report(cmp, gates, monthly_requests=monthly, rebuild_command=command)
+    html_path = report.to_html(out)
+    md_path = report.to_markdown(out.with_suffix(".md"))
+    logged = " (also logged to the MLflow run)" if run_id else ""
+    print(f"\nshadow decision ({gates_path or 'default shadow gates'}):")
+    print(report.headline)
+    for g in report.gates:
+        print(f"  {g['status'].upper():<12} {g['gate']}  {g['evidence']}")
+    print(f"\nshadow report: {html_path} and {md_path}{logged}: {report.outcome}")
+    if json_path:
+        import json
+
+        Path(json_path).write_text(json.dumps({"outcome": report.outcome,
+                                               "gates": report.gates}, indent=2, default=str))
+    return report
+
+
+def _cmd_shadow(args: argparse.Namespace) -> int:
+    from workbench.stats._gates import EXIT_CODES
+
+    report = _shadow(Path(args.log), args.candidate,
+                     gates_path=Path(args.gates) if args.gates else None, judge=args.judge,
+                     no_judge=args.no_judge, out=Path(args.out), experiment=args.experiment,
+                     tracking_uri=args.tracking_uri, served=args.served, budget=args.budget,
+                     no_cache=args.no_cache, progress=not args.no_progress, period=args.period,
+                     monthly=args.monthly_requests, json_path=args.json)
+    return EXIT_CODES[report.outcome]
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
@@ -400,6 +479,35 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--tracking-uri", help="MLflow tracking URI")
     report.add_argument("--out", default="migration_report.html", help="output HTML path")
     report.set_defaults(func=_cmd_report)
+
+    shadow = sub.add_parser(
+        "shadow", help="replay a production traffic log against a candidate (shadow test)",
+        description="Loads the traffic log (redacting personal data), replays every request "
+        "against the candidate, judges it pairwise against what production served (both "
+        "orders), applies the shadow gates and writes the report (OUT and OUT with .md). "
+        "Exit codes: 0 PROMOTE, 10 HOLD, 11 REJECT, 2 configuration error, 1 crash.")
+    shadow.add_argument("--log", required=True, help="traffic log (JSONL, one request a line)")
+    shadow.add_argument("--candidate", required=True, metavar="MODEL",
+                        help="the candidate model (any litellm model string, or sim/...)")
+    shadow.add_argument("--gates", help="shadow gates (YAML, e.g. examples/shadow_gates.yaml); "
+                        "default: win share ≥ 0.45, no format regression, errors ≤ 5%%")
+    shadow.add_argument("--judge", metavar="MODEL",
+                        help="pairwise judge (default sim/judge for a simulated candidate)")
+    shadow.add_argument("--no-judge", action="store_true", help="skip the pairwise judge")
+    shadow.add_argument("--served", metavar="MODEL",
+                        help="the production model, when the log names several")
+    shadow.add_argument("--out", default="shadow_report.html", help="output HTML path")
+    shadow.add_argument("--experiment", help="log to this MLflow experiment")
+    shadow.add_argument("--tracking-uri", help="MLflow tracking URI")
+    shadow.add_argument("--budget", type=float, help="stop before spending more (USD)")
+    shadow.add_argument("--period", choices=["day", "hour"], default="day",
+                        help="time slices of the report (default day)")
+    shadow.add_argument("--monthly-requests", type=int,
+                        help="volume for monthly costs (default: the log's rate × 30)")
+    shadow.add_argument("--json", help="also write the decision as JSON to this file")
+    shadow.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    shadow.add_argument("--no-progress", action="store_true", help="no progress bar")
+    shadow.set_defaults(func=_cmd_shadow)
 
     ds = sub.add_parser("dataset", help="validate, inspect, check and freeze golden sets")
     ds_sub = ds.add_subparsers(dest="dataset_command", required=True, metavar="ACTION")

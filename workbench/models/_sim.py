@@ -1536,6 +1536,24 @@ def _quality(rubric: str, output: str, inputs: str, reference: str) -> tuple[flo
     return 0.0, "does not match the reference"
 
 
+def _own_answer(inputs: str) -> str:
+    """Without a reference answer, the judge answers the request itself and compares.
+
+    The request is read from the judge prompt's input (``system:`` and ``user:`` lines, as a
+    shadow test's replayed traffic shows them); empty when it is not a task the simulator
+    knows, so the judge then has nothing to compare against.
+    """
+    user = _field(inputs, "user", until="system|history")
+    if not user:
+        return ""
+    prompt = _Prompt(_field(inputs, "system", until="user|history") or "", (), user)
+    task = _task(prompt)
+    if task not in ("triage", "extraction", "qa"):
+        return ""
+    dice = _Dice("sim/judge", [prompt.system, prompt.user], None, 0.0)
+    return _TASKS[task](prompt, SIM_PROFILES["sim/judge"], dice, True)
+
+
 def _judge_scale(user: str) -> tuple[int, int]:
     m = re.search(r"integers from (\d+) to (\d+)", user)
     return (int(m.group(1)), int(m.group(2))) if m else (1, 5)
@@ -1554,7 +1572,7 @@ def _judge(prompt: _Prompt, profile: SimProfile, dice: _Dice, json_mode: bool) -
         (_section(user, "Input"), _section(user, "Instructions the output had to follow"))
     )
     quality, why = _quality(_section(user, "Rubric") or _section(user, "Criterion"), output,
-                            inputs, _section(user, "Reference answer"))
+                            inputs, _section(user, "Reference answer") or _own_answer(inputs))
     score = low + round(quality * (high - low))
     if dice.slip(profile.base_error * 3):  # leniency: real judges over-score now and then
         score += 1
@@ -1569,7 +1587,8 @@ def _pairwise(prompt: _Prompt, profile: SimProfile, dice: _Dice, json_mode: bool
     fenced = _FENCED.findall(user)
     first, second = (fenced[0][1], fenced[1][1]) if len(fenced) >= 2 else ("", "")
     rubric = _section(user, "Criterion")
-    inputs, reference = _section(user, "Input"), _section(user, "Reference answer")
+    inputs = _section(user, "Input")
+    reference = _section(user, "Reference answer") or _own_answer(inputs)
     qa, why_a = _quality(rubric, first, inputs, reference)
     qb, why_b = _quality(rubric, second, inputs, reference)
     if abs(qa - qb) < 0.2:  # close calls: position bias towards the first answer

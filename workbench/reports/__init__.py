@@ -1,4 +1,4 @@
-"""Reports: the migration report (HTML and Markdown) built from a comparison and its decision.
+"""Reports: the migration and shadow-test reports (HTML and Markdown), typed and escaped.
 
 Example:
     >>> report = wb.migration_report(cmp, ("sim/b", "g"), ("sim/a", "g"))  # doctest: +SKIP
@@ -6,5 +6,7 @@ Example:
 """
 
 from ._migration import MigrationReport, markdown_escape, migration_report, word_diff
+from ._shadow import ShadowExample, ShadowReport, default_shadow_gates, shadow_report
 
-__all__ = ["MigrationReport", "markdown_escape", "migration_report", "word_diff"]
+__all__ = ["MigrationReport", "ShadowExample", "ShadowReport", "default_shadow_gates",
+           "markdown_escape", "migration_report", "shadow_report", "word_diff"]

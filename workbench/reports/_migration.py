@@ -123,14 +123,6 @@ class MigrationReport(BaseModel):
     """Plotly figures as JSON-ready dicts (forest, slices, cost vs quality, latency)."""
 
     # ------------------------------------------------------------------ rendering
-    def _env(self) -> Environment:
-        env = Environment(loader=PackageLoader("workbench.reports", "templates"),
-                          autoescape=select_autoescape(["html.j2"]), trim_blocks=True,
-                          lstrip_blocks=True, keep_trailing_newline=True)
-        env.filters["md"] = markdown_escape
-        env.filters["num"] = _num
-        return env
-
     def html(self) -> str:
         """The report as one HTML page (plotly.js embedded once; nothing from the network)."""
         import plotly.io as pio
@@ -139,11 +131,11 @@ class MigrationReport(BaseModel):
         for i, fig in enumerate(self.figures):
             charts.append(pio.from_json(json.dumps(fig)).to_html(
                 full_html=False, include_plotlyjs=(i == 0), config={"displaylogo": False}))
-        return self._env().get_template("migration.html.j2").render(r=self, charts=charts)
+        return _env().get_template("migration.html.j2").render(r=self, charts=charts)
 
     def markdown(self) -> str:
         """The report as GitHub Markdown (tables, no raw HTML; charts are in the HTML)."""
-        return self._env().get_template("migration.md.j2").render(r=self)
+        return _env().get_template("migration.md.j2").render(r=self)
 
     def to_html(self, path: str | Path) -> Path:
         """Write the HTML report; returns the path."""
@@ -168,6 +160,16 @@ class MigrationReport(BaseModel):
                 f"</b> {html.escape(self.headline)}</p><ul>{notes}</ul><table>{rows}</table>"
                 "<p>Full report: <code>.to_html(path)</code>, <code>.to_markdown(path)"
                 "</code></p></div>")
+
+
+def _env() -> Environment:
+    """The report templates' Jinja2 environment: HTML autoescaped, ``md`` and ``num`` filters."""
+    env = Environment(loader=PackageLoader("workbench.reports", "templates"),
+                      autoescape=select_autoescape(["html.j2"]), trim_blocks=True,
+                      lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters["md"] = markdown_escape
+    env.filters["num"] = _num
+    return env
 
 
 def _num(value: Any, digits: int = 3, signed: bool = False) -> str:

@@ -7,6 +7,7 @@ import inspect
 import platform
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
@@ -34,7 +35,7 @@ from ._checkpoint import Checkpoint
 from ._comparison import Comparison, details_frame, results_frame
 from ._plan import JUDGE_COMPLETION_TOKENS, Cell, Leakage, Plan, plan
 
-__all__ = ["acompare", "compare", "run_plan"]
+__all__ = ["RecordedConfig", "acompare", "compare", "run_plan"]
 
 _CALL_FIELDS = list(CallResult().cache_record()) + ["error_type", "error", "billed_usd",
                                                     "cache_hit"]
@@ -93,8 +94,12 @@ class _Run:
     """State of one run on the engine loop."""
 
     def __init__(self, p: Plan, *, concurrency: int, cache: CallCache | None,
-                 resume: bool, progress: bool, retry: RetryPolicy | None) -> None:
+                 resume: bool, progress: bool, retry: RetryPolicy | None,
+                 recorded: Sequence[RecordedConfig] = ()) -> None:
         self.plan = p
+        self.recorded = list(recorded)
+        """Configurations answered before the run (a shadow test's served responses): their
+        rows are scored like calls but never sent."""
         self.concurrency = concurrency
         self.cache = cache
         self.resume = resume
@@ -112,6 +117,11 @@ class _Run:
         self.variants = {v.name: v for v in p.variants}
         records = {str(r["id"]): r for r in p.golden_set.records()}
         self.cases = {i: MappingProxyType(records[i]) for i in p.case_ids}
+        for rec in self.recorded:
+            stray = [c.case_id for c, _ in rec.rows if c.case_id not in self.cases]
+            if stray:
+                raise ConfigError(f"recorded rows of {rec.label!r} name cases the plan does not "
+                                  f"evaluate: {stray[:5]}", fix="Record rows for planned cases.")
         self.slices = p.golden_set.slices
         self.checkpoint = Checkpoint(
             default_cache_dir() / "runs" / f"{p.fingerprint()}.jsonl", p.fingerprint()
@@ -225,8 +235,12 @@ class _Run:
             for key, call in recovered.rows.items():
                 for c in by_key.get(key, []):
                     self.rows[c.id] = await self.score(c, call)
+        for rec in self.recorded:
+            for cell, call in rec.rows:
+                self.rows[cell.id] = await self.score(cell, call)
+        n_recorded = sum(len(rec.rows) for rec in self.recorded)
         todo = list(dict.fromkeys(c.key for c in p.cells if c.id not in self.rows))
-        bar = _Progress(len(p.cells), len(self.rows), self.progress_enabled,
+        bar = _Progress(len(p.cells), len(self.rows) - n_recorded, self.progress_enabled,
                         f"{p.golden_set.name}")
         keys = iter(todo)
         observed: dict[tuple[str, str], list[int]] = {}
@@ -280,9 +294,10 @@ class _Run:
                 task.cancel()
             bar.close()
             self.checkpoint.close()
-        if self.status == "complete" and len(self.rows) < len(p.cells):
+        missing = len(p.cells) + n_recorded - len(self.rows)
+        if self.status == "complete" and missing > 0:
             self.status = "interrupted"
-            self.stop_reason = f"{len(p.cells) - len(self.rows)} calls did not run"
+            self.stop_reason = f"{missing} calls did not run"
         return self.comparison(started, executor, ledger)
 
     def comparison(self, started: float, executor: CallExecutor, ledger: BudgetLedger
@@ -308,11 +323,15 @@ class _Run:
                     },
                 }
                 for m in p.models
+            ] + [
+                {"label": r.label, "simulated": r.simulated, "params": {}, "pricing": r.pricing,
+                 "recorded": r.source}
+                for r in self.recorded
             ],
             "variants": [
                 {"name": v.name, "version": v.version, "system": v.system, "user": v.user,
                  "few_shot_ids": v.few_shot_ids, "response_format": v.response_format}
-                for v in p.variants
+                for v in _unique_variants([*p.variants, *(r.variant for r in self.recorded)])
             ],
             "scorers": [
                 {"name": s.name, "ref": scorer_ref(s), "args": dict(s.args), "version": s.version}
@@ -333,7 +352,8 @@ class _Run:
             "repeats": p.repeats, "seed": p.seed, "budget_usd": p.budget_usd,
             "concurrency": self.concurrency, "cache": self.cache is not None,
             "status": self.status, "stop_reason": self.stop_reason,
-            "calls_planned": len(p.cells), "calls_recorded": len(self.rows),
+            "calls_planned": len(p.cells) + sum(len(r.rows) for r in self.recorded),
+            "calls_recorded": len(self.rows),
             "requests_sent": executor.calls_made,
             "spent_usd": ledger.spent_usd,
             "judge_billed_usd": self.judge_billed_usd,
@@ -347,6 +367,29 @@ class _Run:
         }
         details = details_frame([d for cid in self.rows for d in self.details.get(cid, [])])
         return Comparison(results, meta, details, golden_set=p.golden_set)
+
+
+@dataclass
+class RecordedConfig:
+    """A configuration whose answers already exist (e.g. production's served responses).
+
+    Its rows join the results and are scored by the same scorers, but no call is made:
+    ``rows`` pairs each :class:`Cell` (model = ``label``) with its call record (output,
+    tokens, latency, ``cost_usd``; ``billed_usd`` 0).
+    """
+
+    label: str
+    variant: PromptVariant
+    rows: list[tuple[Cell, dict[str, Any]]]
+    pricing: dict[str, Any]
+    """``input_per_1m``, ``output_per_1m`` and ``source`` of the prices behind ``cost_usd``."""
+    simulated: bool
+    source: str
+    """Where the answers come from (shown in reports), e.g. the traffic log's path."""
+
+
+def _unique_variants(variants: Sequence[PromptVariant]) -> list[PromptVariant]:
+    return list({v.name: v for v in reversed(variants)}.values())[::-1]
 
 
 def _prepare(
@@ -364,11 +407,14 @@ def _prepare(
 
 
 def run_plan(p: Plan, *, concurrency: int = 16, cache: bool | str | Path | CallCache = True,
-             resume: bool = False, progress: bool = True, retry: RetryPolicy | None = None
-             ) -> Comparison:
-    """Run a plan made by :func:`plan` (what ``compare`` does after planning)."""
+             resume: bool = False, progress: bool = True, retry: RetryPolicy | None = None,
+             recorded: Sequence[RecordedConfig] = ()) -> Comparison:
+    """Run a plan made by :func:`plan` (what ``compare`` does after planning).
+
+    ``recorded`` adds configurations whose answers exist already (scored, never called).
+    """
     run = _Run(p, concurrency=concurrency, cache=_cache_of(cache), resume=resume,
-               progress=progress, retry=retry)
+               progress=progress, retry=retry, recorded=recorded)
     return run_sync(run.execute(), interrupt=run.interrupt)
 
 

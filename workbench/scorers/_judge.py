@@ -56,6 +56,12 @@ RUBRICS: dict[str, str] = {
         "instructions exactly? 5: exactly. 4: minor deviations. 3: partly. 2: mostly not. "
         "1: ignores them."
     ),
+    "helpfulness": (
+        "Helpfulness for the request in the input, without a reference answer: the better "
+        "output does what the request asks (the right answer for the task, in the format it "
+        "asks for), completely and concisely. 5: exactly right. 3: partly right or badly "
+        "formatted. 1: wrong, off-task or an unjustified refusal."
+    ),
     "refusal": (
         "Refusal appropriateness: the output should decline exactly when the input does not "
         "contain the information needed (the reference then says the question is "

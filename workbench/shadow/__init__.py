@@ -8,6 +8,16 @@ Example:
 
 from ._log import TrafficLog, TrafficRecord
 from ._redact import DEFAULT_DETECTORS, Detector, Redactor, luhn_valid, redact
+from ._replay import (
+    PRODUCTION,
+    ReplayVariant,
+    output_words,
+    pairwise_table,
+    refused,
+    shadow_test,
+    traffic_golden_set,
+)
 
-__all__ = ["DEFAULT_DETECTORS", "Detector", "Redactor", "TrafficLog", "TrafficRecord",
-           "luhn_valid", "redact"]
+__all__ = ["DEFAULT_DETECTORS", "PRODUCTION", "Detector", "Redactor", "ReplayVariant",
+           "TrafficLog", "TrafficRecord", "luhn_valid", "output_words",
+           "pairwise_table", "redact", "refused", "shadow_test", "traffic_golden_set"]

@@ -8,6 +8,7 @@ Example:
     155
 """
 
+from ._agreement import label_agreement
 from ._calibrate import Calibration, calibrate, load_human_labels, output_sha256
 from ._ci import MeanCI, mean_ci
 from ._gates import Decision, GateResult, Gates, MetricGate, decide
@@ -21,10 +22,12 @@ from ._paired import (
     paired_delta,
 )
 from ._power import SampleSize, cases_to_clear, minimum_detectable_effect, plan_sample_size
+from ._winshare import WinShare, pairwise_outcomes, win_share
 
 __all__ = [
     "Calibration", "Decision", "Estimate", "GateResult", "Gates", "MeanCI", "MetricDelta",
     "MetricGate", "PairedComparison", "SampleSize", "agresti_min", "calibrate",
     "cases_to_clear", "compare_configs", "decide", "load_human_labels", "mcnemar_midp",
     "mean_ci", "minimum_detectable_effect", "output_sha256", "paired_delta", "plan_sample_size",
+    "WinShare", "label_agreement", "pairwise_outcomes", "win_share",
 ]

@@ -21,6 +21,7 @@ from workbench.errors import ConfigError
 
 from ._paired import ComparisonLike, ConfigRef, PairedComparison, compare_configs
 from ._power import cases_to_clear
+from ._winshare import pairwise_outcomes, win_share
 
 __all__ = ["Decision", "GateResult", "Gates", "MetricGate", "decide"]
 
@@ -83,6 +84,9 @@ class Gates(_Strict):
     """Candidate p95 − incumbent p95 (seconds), upper bound at most this."""
     error_rate_max: float | None = Field(None, ge=0, le=1)
     """Candidate's failed-call rate, upper bound (Wilson) at most this."""
+    win_share_margin: float | None = Field(None, ge=0, le=0.5)
+    """Pairwise judge (``wb.pairwise``): the win share (wins + ½ ties) / n must have its lower
+    bound at least 0.5 − this margin (a shadow test's main gate)."""
     max_slice_regressions: int | None = Field(None, ge=0)
     """Slice values with a significant drop (adjusted p < alpha) allowed, over gated metrics."""
     alpha: float = Field(0.05, gt=0, lt=0.5)
@@ -212,18 +216,48 @@ def _verdict(bound_low: float, bound_high: float, target: float, higher_is_bette
     return "pass" if bound_high <= target else "fail" if bound_low > target else "inconclusive"
 
 
+def _win_share_gate(comparison: ComparisonLike, pairwise: pd.DataFrame | None,
+                    cand: ConfigRef, config: Gates, level: str) -> GateResult:
+    margin = float(config.win_share_margin or 0.0)
+    target = 0.5 - margin
+    name = f"pairwise win share ≥ {target:g} (0.5 − margin {margin:g})"
+    if pairwise is None:
+        return GateResult(name, f"≥ {target:g}", float("nan"), float("nan"), "", "inconclusive",
+                          "no pairwise verdicts: pass pairwise=wb.pairwise(...) to decide")
+    outcomes = pairwise_outcomes(pairwise, comparison, cand, errors=config.errors)
+    failed = len(outcomes) - int(pairwise["outcome"].notna().sum())
+    ws = win_share(list(outcomes), alpha=config.alpha)
+    status = _verdict(ws.bound_low, ws.bound_high, target, higher_is_better=True) \
+        if ws.n else "inconclusive"
+    bound = ws.bound_low if status != "fail" else ws.bound_high
+    which = "lower" if status != "fail" else "upper"
+    extra = cases_to_clear(ws.share - 0.5, -margin, alpha=config.alpha, power=config.power,
+                           sd=ws.sd) if status == "inconclusive" and ws.n > 1 else None
+    judge_errors = int(pairwise["outcome"].isna().sum())
+    evidence = (f"{ws.share:.3f} = ({ws.wins} wins + ½·{ws.ties} ties) / {ws.n}, {level} "
+                f"{which} bound {bound:.3f} ({ws.method}) vs {target:g}"
+                + (f"; {failed} failed candidate call(s) counted as losses" if failed else "")
+                + (f"; {judge_errors} case(s) without a verdict left out" if judge_errors
+                   else ""))
+    return GateResult(name, f"≥ {target:g}", ws.share, bound, f"{level} {which} bound, t",
+                      status, evidence, extra)
+
+
 def decide(
     comparison: ComparisonLike,
     gates: Gates | None = None,
     *,
     candidate: ConfigRef | None = None,
     incumbent: ConfigRef | None = None,
+    pairwise: pd.DataFrame | None = None,
 ) -> Decision:
     """Apply gates to a comparison: PROMOTE, HOLD or REJECT, with each gate's evidence.
 
     Roles come from the arguments, else from the gates file, else from the roles the
     comparison was logged with (``cmp.meta["roles"]``). ``gates=None`` applies
     ``Gates.default`` over every scorer. A comparison that stopped early can at most HOLD.
+    ``pairwise`` (the table from ``wb.pairwise``) feeds the ``win_share_margin`` gate; cases
+    the candidate failed count as losses under ``errors: zero`` (Settled 8).
 
     Example:
         >>> d = wb.decide(cmp, wb.Gates.load("examples/triage-gates.yaml"))  # doctest: +SKIP
@@ -243,7 +277,7 @@ def decide(
     if not config.metrics and gates is not None and not any(
             getattr(config, k) is not None for k in ("cost_ratio_max", "latency_p95_max_s",
                                                       "latency_p95_increase_max_s",
-                                                      "error_rate_max")):
+                                                      "error_rate_max", "win_share_margin")):
         raise ConfigError("the gates file gates nothing",
                           fix="Add metrics: {<scorer>: {margin: 0.02}} or a cost/latency/error "
                           "ceiling.")
@@ -293,6 +327,8 @@ def decide(
             f"{label} ≤ {ceiling:g}{unit}", f"≤ {ceiling:g}", est.value, bound,
             f"{level} {which} bound, {est.method}", status,
             f"{est.value:.4g}{unit}, {level} {which} bound {bound:.4g}{unit} ({est.method})"))
+    if config.win_share_margin is not None:
+        results.append(_win_share_gate(comparison, pairwise, cand, config, level))
     if config.max_slice_regressions is not None:
         reg = paired.regressions()
         reg = reg[reg["metric"].isin(list(config.metrics) or list(paired.metrics))]

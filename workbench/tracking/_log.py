@@ -86,11 +86,12 @@ def _case_table(group: pd.DataFrame, gs: GoldenSet | None) -> pd.DataFrame:
     """One row per case for the run's Evaluations view: inputs, expected, output, scores."""
     table = group.drop(columns=["model", "variant"]).copy()
     if gs is not None:
-        inputs = gs.df.set_index("id")[[*gs.input_columns, "expected"]]
+        known = [*gs.input_columns, *(["expected"] if "expected" in gs.df else [])]
+        inputs = gs.df.set_index("id")[known]  # a shadow test's replay has no expected
         inputs = inputs.map(lambda v: None if v is None else _flat(v))
         inputs.index = inputs.index.astype(str)
         table = table.join(inputs, on="case_id")
-        table = table[["case_id", *gs.input_columns, "expected",
+        table = table[["case_id", *known,
                        *[c for c in group.columns if c not in ("model", "variant", "case_id")]]]
     for col in table.columns:  # JSON tables: plain types, no pandas NA
         if str(table[col].dtype) in ("string", "Int64", "boolean"):

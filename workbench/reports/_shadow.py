@@ -1,0 +1,369 @@
+"""The shadow-test report: a candidate replayed on production traffic, judged against production.
+
+``shadow_report`` computes everything into a typed ``ShadowReport`` (pydantic), rendered like
+the migration report to one self-contained HTML file and to GitHub Markdown. The decision uses
+shadow gates: the pairwise win share's one-sided lower bound against 0.5 − margin, no format
+regression, and cost, latency and error ceilings (``wb.decide`` with ``pairwise=``).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import shlex
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from workbench._version import __version__
+from workbench.errors import ConfigError
+from workbench.runner import Comparison
+from workbench.stats import (
+    Gates,
+    MetricGate,
+    compare_configs,
+    decide,
+    label_agreement,
+    pairwise_outcomes,
+    win_share,
+)
+
+from ._migration import (
+    _clean,
+    _cost,
+    _env,
+    _golden_set,
+    _latency,
+    _rates,
+    _text,
+    word_diff,
+)
+
+__all__ = ["ShadowExample", "ShadowReport", "default_shadow_gates", "shadow_report"]
+
+
+def default_shadow_gates(scorers: list[str]) -> Gates:
+    """Win share lower bound ≥ 0.45, ``json_valid`` non-inferior within 0.01, errors ≤ 5%.
+
+    Example:
+        >>> g = default_shadow_gates(["json_valid", "refused"])
+        >>> g.win_share_margin, list(g.metrics), g.error_rate_max
+        (0.05, ['json_valid'], 0.05)
+    """
+    metrics = {"json_valid": MetricGate(margin=0.01)} if "json_valid" in scorers else {}
+    return Gates(win_share_margin=0.05, metrics=metrics, error_rate_max=0.05)
+
+
+class ShadowExample(BaseModel):
+    """One request side by side: the request, production's and the candidate's answers."""
+
+    case_id: str
+    kind: str
+    """``loss`` (the judge preferred production) or ``win``."""
+    request: dict[str, str]
+    slices: dict[str, str]
+    served_output: str
+    candidate_output: str
+    verdicts: str
+    diff: list[tuple[str, str]] = Field(default_factory=list)
+
+
+class ShadowReport(BaseModel):
+    """What a shadow test showed (``wb.shadow_report``): exports like ``MigrationReport``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    title: str
+    created_at: str
+    candidate: tuple[str, str]
+    incumbent: tuple[str, str]
+    outcome: str
+    headline: str
+    banner: list[str]
+    gates: list[dict[str, Any]]
+    gates_config: dict[str, Any]
+    default_gates: bool
+    cases_needed: int | None
+    extra_cases: int | None
+    n_cases: int
+    errors_rule: str
+    log: dict[str, Any]
+    pairwise: dict[str, Any]
+    win_by: list[dict[str, Any]]
+    over_time: list[dict[str, Any]]
+    quality: list[dict[str, Any]]
+    agreement: list[dict[str, Any]]
+    agreement_slices: list[dict[str, Any]]
+    label_changes: list[tuple[str, int]]
+    cost: dict[str, Any]
+    latency: list[dict[str, Any]]
+    rates: list[dict[str, Any]]
+    examples: list[ShadowExample]
+    reproducibility: dict[str, Any]
+    figures: list[dict[str, Any]] = Field(default_factory=list, repr=False)
+
+    def html(self) -> str:
+        """The report as one HTML page (plotly.js embedded once; nothing from the network)."""
+        import plotly.io as pio
+
+        charts = [pio.from_json(json.dumps(fig)).to_html(
+            full_html=False, include_plotlyjs=(i == 0), config={"displaylogo": False})
+            for i, fig in enumerate(self.figures)]
+        return _env().get_template("shadow.html.j2").render(r=self, charts=charts)
+
+    def markdown(self) -> str:
+        """The report as GitHub Markdown (tables, no raw HTML; charts are in the HTML)."""
+        return _env().get_template("shadow.md.j2").render(r=self)
+
+    def to_html(self, path: str | Path) -> Path:
+        """Write the HTML report; returns the path."""
+        out = Path(path)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(self.html(), encoding="utf-8")
+        return out
+
+    def to_markdown(self, path: str | Path) -> Path:
+        """Write the Markdown report; returns the path."""
+        out = Path(path)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(self.markdown(), encoding="utf-8")
+        return out
+
+    def _repr_html_(self) -> str:
+        rows = "".join(f"<tr><td>{html.escape(g['status'].upper())}</td>"
+                       f"<td>{html.escape(g['gate'])}</td><td>{html.escape(g['evidence'])}</td>"
+                       "</tr>" for g in self.gates)
+        notes = "".join(f"<li>{html.escape(b)}</li>" for b in self.banner)
+        return (f"<div><h3>{html.escape(self.title)}</h3><p><b>{html.escape(self.outcome)}"
+                f"</b> {html.escape(self.headline)}</p><ul>{notes}</ul><table>{rows}</table>"
+                "<p>Full report: <code>.to_html(path)</code>, <code>.to_markdown(path)"
+                "</code></p></div>")
+
+
+def _share_row(group: str, value: str, outcomes: pd.Series) -> dict[str, Any]:
+    ws = win_share(list(outcomes))
+    row: dict[str, Any] = _clean({
+        "group": group, "value": value, "n": ws.n, "wins": ws.wins, "ties": ws.ties,
+        "losses": ws.losses, "share": ws.share, "low": ws.low, "high": ws.high})
+    return row
+
+
+def shadow_report(
+    comparison: Comparison,
+    gates: Gates | None = None,
+    *,
+    pairwise: pd.DataFrame | None,
+    monthly_requests: int | None = None,
+    examples: int = 5,
+    title: str | None = None,
+    rebuild_command: str | None = None,
+    charts: bool = True,
+) -> ShadowReport:
+    """Build the shadow-test report of a comparison made by ``wb.shadow_test``.
+
+    Args:
+        comparison: the shadow test (candidate and ``served:<model>``; roles in its meta).
+        gates: shadow gates; ``None`` applies :func:`default_shadow_gates` (printed).
+        pairwise: the pairwise verdicts (``wb.shadow.pairwise_table(cmp)``).
+        monthly_requests: volume for monthly costs; default: the log's daily rate × 30.
+        examples: how many losses and wins to show side by side.
+        title: the report's title.
+        rebuild_command: shown under reproducibility.
+        charts: embed the charts in the HTML.
+    """
+    shadow = comparison.meta.get("shadow")
+    roles = comparison.meta.get("roles") or {}
+    if not shadow or "candidate" not in roles:
+        raise ConfigError("this comparison is not a shadow test",
+                          fix="Build it with wb.shadow_test(log, candidate=...).")
+    cand = (str(roles["candidate"][0]), str(roles["candidate"][1]))
+    inc = (str(roles["incumbent"][0]), str(roles["incumbent"][1]))
+    default = gates is None
+    config = gates or default_shadow_gates(list(comparison.scorers))
+    decision = decide(comparison, config, candidate=cand, incumbent=inc, pairwise=pairwise)
+    paired = compare_configs(comparison, cand, inc, None, errors=config.errors,
+                             alpha=config.alpha, correction=config.correction, seed=config.seed)
+    summary = comparison.summary(errors=config.errors)
+    first, last = pd.Timestamp(shadow["first"]), pd.Timestamp(shadow["last"])
+    days = max((last - first).total_seconds() / 86400, 1 / 24)
+    monthly = monthly_requests or max(1, round(shadow["requests"] / days * 30))
+    sims = set(comparison.simulated_models)
+    banner = []
+    if not comparison.complete:
+        banner.append(f"INCOMPLETE replay ({comparison.status}: "
+                      f"{comparison.stop_reason or 'stopped early'}): the decision can at most "
+                      "HOLD")
+    if cand[0] in sims or inc[0] in sims:
+        banner.append("SIMULATED models: offline stand-ins computed from the prompt text, not "
+                      "real LLMs. The numbers show the method, not real model quality.")
+    if shadow.get("redacted"):
+        found = ", ".join(f"{n} {k}" for k, n in shadow.get("redactions", {}).items())
+        banner.append("Personal data was redacted when the log was loaded "
+                      f"({found or 'nothing found'}): the candidate, judge, cache, MLflow and "
+                      "this report only saw redacted text.")
+    else:
+        banner.append("The traffic log was NOT redacted (redact=False): this report may "
+                      "contain personal data.")
+    if default:
+        banner.append("default shadow gates (no gates file given): win share lower bound ≥ "
+                      "0.45, no JSON-format regression beyond 0.01, error rate ≤ 5%")
+
+    gs = _golden_set(comparison)
+    slice_names = gs.slices if gs is not None else []
+    res = comparison.results
+    served_rows = res[(res.model == inc[0]) & (res.variant == inc[1]) & (res.repeat == 0)] \
+        .set_index(res.case_id[(res.model == inc[0]) & (res.variant == inc[1])
+                               & (res.repeat == 0)].astype(str))
+    cand_rows = res[(res.model == cand[0]) & (res.variant == cand[1]) & (res.repeat == 0)]
+    cand_rows = cand_rows.set_index(cand_rows.case_id.astype(str))
+    period = shadow.get("period", "day")
+
+    pw_info: dict[str, Any] = {"judged": False}
+    win_by: list[dict[str, Any]] = []
+    outcomes = pd.Series(dtype=str)
+    if pairwise is not None:
+        outcomes = pairwise_outcomes(pairwise, comparison, cand, errors=config.errors)
+        ws = win_share(list(outcomes), alpha=config.alpha)
+        attrs = pairwise.attrs
+        pw_info = _clean({"judged": True, **ws.to_dict(),
+                          "judge": attrs.get("judge") or shadow.get("judge"),
+                          "rubric": attrs.get("rubric") or shadow.get("rubric"),
+                          "simulated_judge": attrs.get("simulated_judge"),
+                          "consistency_rate": attrs.get("consistency_rate"),
+                          "judge_cost_usd": attrs.get("judge_cost_usd"),
+                          "judge_errors": int(pairwise["outcome"].isna().sum()),
+                          "failed_candidate": len(outcomes) - int(pairwise["outcome"].notna()
+                                                                  .sum())})
+        for name in slice_names:
+            col = f"slice.{name}"
+            values = served_rows[col].reindex(outcomes.index).astype(str)
+            for value in sorted(set(values)):
+                win_by.append(_share_row(name, value, outcomes[values == value]))
+    over_time = _over_time(served_rows, cand_rows, outcomes, period)
+    agree = label_agreement(comparison, candidate=cand, incumbent=inc)
+    report = ShadowReport(
+        title=title or f"Shadow test: {'/'.join(cand)} on {shadow['log']} against "
+                       f"{inc[0]}",
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        candidate=cand, incumbent=inc, outcome=decision.outcome,
+        headline=decision.headline(), banner=banner,
+        gates=[_clean(g.__dict__) for g in decision.gates],
+        gates_config=config.model_dump(mode="json"), default_gates=default,
+        cases_needed=decision.cases_needed, extra_cases=decision.extra_cases,
+        n_cases=paired.n_cases,
+        errors_rule=("failed candidate calls score 0 and count as pairwise losses"
+                     if config.errors == "zero" else "pairs with a failed call are dropped"),
+        log=_clean({k: v for k, v in shadow.items() if k not in ("pairwise",
+                                                                 "pairwise_summary")}),
+        pairwise=pw_info, win_by=win_by, over_time=over_time,
+        quality=[_clean({**m.row(), "metric": name}) for name, m in paired.metrics.items()],
+        agreement=[_clean(r) for r in agree[agree.slice == "(all)"].to_dict("records")],
+        agreement_slices=[_clean(r) for r in agree[agree.slice != "(all)"].to_dict("records")],
+        label_changes=[(str(k), int(n)) for k, n in agree.attrs.get("changes", [])],
+        cost=_cost(summary, paired, cand, inc, monthly),
+        latency=_latency(summary, paired, cand, inc),
+        rates=_rates(summary, comparison, paired, cand, inc),
+        examples=_examples(pairwise, served_rows, cand_rows, gs, slice_names, examples),
+        reproducibility=_repro(comparison, config, rebuild_command),
+        figures=_figures(comparison, paired, outcomes, served_rows, slice_names, period,
+                         cand, inc) if charts else [],
+    )
+    return report
+
+
+def _over_time(served: pd.DataFrame, cand: pd.DataFrame, outcomes: pd.Series, period: str
+               ) -> list[dict[str, Any]]:
+    col = f"slice.{period}"
+    if col not in served:
+        return []
+    rows = []
+    for value in sorted(served[col].dropna().astype(str).unique()):
+        ids = served.index[served[col].astype(str) == value]
+        row = _share_row(period, value, outcomes.reindex(ids).dropna()) if len(outcomes) else {
+            "group": period, "value": value}
+        c = cand.reindex(ids)
+        row.update(_clean({
+            "requests": len(ids),
+            "candidate_errors": int(c["error_type"].notna().sum()),
+            "latency_p95_served": float(np.nanpercentile(served.loc[ids, "latency_s"], 95)),
+            "latency_p95_candidate": float(np.nanpercentile(c["latency_s"].astype(float), 95))
+            if c["latency_s"].notna().any() else None}))
+        if "score.json_valid" in served:
+            row["json_valid_served"] = _clean(float(served.loc[ids, "score.json_valid"].mean()))
+            row["json_valid_candidate"] = _clean(float(c["score.json_valid"].fillna(0).mean()))
+        rows.append(row)
+    return rows
+
+
+def _examples(pairwise: pd.DataFrame | None, served: pd.DataFrame, cand: pd.DataFrame, gs: Any,
+              slice_names: list[str], k: int) -> list[ShadowExample]:
+    if pairwise is None:
+        return []
+    records = {str(r["id"]): r for r in gs.records()} if gs is not None else {}
+    columns = list(gs.input_columns) if gs is not None else []
+    out = []
+    for kind in ("loss", "win"):
+        chosen = pairwise[pairwise["outcome"] == kind].sort_values("case_id").head(k)
+        for row in chosen.to_dict("records"):
+            case = str(row["case_id"])
+            data = records.get(case, {})
+            served_out = _text(served.at[case, "output"]) if case in served.index else ""
+            cand_out = _text(cand.at[case, "output"]) if case in cand.index else ""
+            out.append(ShadowExample(
+                case_id=case, kind=kind,
+                request={c: _text(data.get(c)) for c in columns if data.get(c) is not None},
+                slices={s: _text(data.get(s)) for s in slice_names},
+                served_output=served_out, candidate_output=cand_out,
+                verdicts=(f"candidate shown first: {row['verdict_candidate_first']}; "
+                          f"production shown first: {row['verdict_incumbent_first']}"),
+                diff=word_diff(served_out, cand_out)))
+    return out
+
+
+def _repro(comparison: Comparison, config: Gates, command: str | None) -> dict[str, Any]:
+    meta = comparison.meta
+    run = meta.get("mlflow", {}).get("run_id") if isinstance(meta.get("mlflow"), dict) else None
+    shadow = meta.get("shadow", {})
+    if command is None:
+        cand = meta.get("roles", {}).get("candidate", ["?", "?"])
+        command = (f"workbench shadow --log {shlex.quote(str(shadow.get('log')))} "
+                   f"--candidate {shlex.quote(str(cand[0]))} --out shadow_report.html")
+    out: dict[str, Any] = _clean({
+        "dataset": meta.get("golden_set", {}),
+        "variants": [{"name": v.get("name"), "version": v.get("version"),
+                      "system": v.get("system"), "user": v.get("user")}
+                     for v in meta.get("variants", [])],
+        "models": [{"label": m.get("label"), "params": m.get("params"),
+                    "pricing": m.get("pricing"), "simulated": m.get("simulated"),
+                    "recorded": m.get("recorded")}
+                   for m in meta.get("models", [])],
+        "judge": shadow.get("judge"), "rubric": shadow.get("rubric"),
+        "seed": meta.get("seed"), "bootstrap_seed": config.seed,
+        "versions": {**meta.get("versions", {}), "workbench": __version__},
+        "mlflow_run_id": run, "command": command, "status": comparison.status})
+    return out
+
+
+def _figures(comparison: Comparison, paired: Any, outcomes: pd.Series, served: pd.DataFrame,
+             slice_names: list[str], period: str, cand: tuple[str, str],
+             inc: tuple[str, str]) -> list[dict[str, Any]]:
+    from workbench import charts
+
+    sims = set(comparison.simulated_models)
+    simulated = cand[0] in sims or inc[0] in sims
+    figs = []
+    if len(outcomes):
+        by = {name: served[f"slice.{name}"].astype(str) for name in
+              [period, *[s for s in slice_names if s != period]] if f"slice.{name}" in served}
+        figs.append(charts.win_loss(outcomes, by=by, simulated=simulated,
+                                    title=f"{'/'.join(cand)} against production, judged "
+                                          "pairwise"))
+    if paired.metrics:
+        figs.append(charts.forest(paired, simulated=simulated))
+    if comparison.results["latency_s"].notna().any():
+        figs.append(charts.latency(comparison))
+    return [json.loads(f.to_json()) for f in figs]
