@@ -150,3 +150,21 @@ def test_charts_html_is_self_contained_with_plotly_once(cmp: wb.Comparison) -> N
 def test_an_unknown_template_names_the_known_ones(cmp: wb.Comparison) -> None:
     with pytest.raises(wb.ConfigError, match="unknown plotly template 'neon'.*plotly_dark"):
         charts.latency(cmp, template="neon")
+
+
+def test_win_loss_bars_hold_each_groups_shares_and_use_the_template_colours() -> None:
+    outcomes = pd.Series(["win"] * 6 + ["tie"] * 3 + ["loss"] * 3,
+                         index=[f"r{i}" for i in range(12)])
+    days = pd.Series(["d1"] * 8 + ["<b>d2</b>"] * 4, index=outcomes.index)
+    fig = charts.win_loss(outcomes, by={"day": days}, simulated=True, template="ggplot2")
+    wins, ties, losses = fig.data
+    assert [t.name for t in fig.data] == ["win", "tie", "loss"]
+    assert list(wins.y) == ["all", html.escape("day=<b>d2</b>"), "day=d1"]  # values sorted
+    assert list(wins.x) == pytest.approx([6 / 12, 0 / 4, 6 / 8])
+    assert list(ties.x) == pytest.approx([3 / 12, 1 / 4, 2 / 8])
+    assert list(losses.x) == pytest.approx([3 / 12, 3 / 4, 0 / 8])
+    ws = wb.stats.win_share(list(outcomes))
+    assert wins.customdata[0][2:] == pytest.approx([ws.share, ws.low, ws.high])
+    way = list(pio.templates["ggplot2"].layout.colorway)
+    assert [t.marker.color for t in fig.data] == [way[2], way[0], way[1]]
+    assert "SIMULATED" in fig.layout.title.text

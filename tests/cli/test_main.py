@@ -144,6 +144,18 @@ def test_console_script_demo_runs_the_simulated_comparison(
     assert f"<h2>{decision.outcome}</h2>" in report.read_text()
     logged = {a.path for a in client.list_artifacts(runs[0][1], "reports")}
     assert "reports/migration_report.html" in logged
+    # the shadow half: the shipped traffic log replayed against sim/small, judged pairwise
+    shadow = tmp_path / "out" / "reports" / "shadow_report.html"
+    assert shadow.is_file() and shadow.with_suffix(".md").is_file()
+    assert f"shadow report: {shadow}" in out and "redacted: 11 card, 44 email, 40 phone" in out
+    shadow_run = re.search(r"experiment 'support-triage-shadow': parent run (\w+)", out)
+    assert shadow_run is not None, out
+    replay = wb.load_comparison(shadow_run.group(1), tracking_uri=store)
+    report = wb.shadow_report(replay, wb.Gates.load(repo_root / "examples" / "shadow_gates.yaml"),
+                              log=False)
+    assert f"<h2>{report.outcome}</h2>" in shadow.read_text() and report.headline in out
+    assert {a.path for a in client.list_artifacts(shadow_run.group(1), "reports")} == {
+        "reports/shadow_report.html", "reports/shadow_report.md"}
 
 
 def test_gate_usage_errors_exit_2_and_say_what_to_pass(

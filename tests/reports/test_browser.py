@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -46,17 +47,10 @@ def test_a_missing_browser_skips_with_the_reason_or_fails_where_required(
         chromium_or_skip()
 
 
-@pytest.mark.slow
-def test_report_renders_offline_with_every_chart_and_runs_no_planted_script(
-        tmp_path: Path) -> None:
-    executable = chromium_or_skip()
+def render_offline(executable: str, path: Path, charts: int, shot: Path) -> dict[str, Any]:
+    """Open a report offline in headless Chromium; wait for its charts; return what it shows."""
     from playwright.sync_api import sync_playwright
 
-    cmp = wb.compare(golden(), ["sim/large", "sim/fast"], VARIANTS,
-                     [wb.scorers.exact_match, wb.scorers.token_f1], progress=False)
-    report = wb.migration_report(cmp, examples=40, **ROLES)
-    assert {"c000", "c001"} <= {e.case_id for e in report.examples}  # planted rows shown
-    path = report.to_html(tmp_path / "report.html")
     blocked: list[str] = []
     dialogs: list[str] = []
     with sync_playwright() as p:
@@ -64,29 +58,57 @@ def test_report_renders_offline_with_every_chart_and_runs_no_planted_script(
         try:
             context = browser.new_context(offline=True)
 
-            def route(r: object) -> None:
-                request = r.request  # type: ignore[attr-defined]
-                if request.url.startswith("file://"):
-                    r.continue_()  # type: ignore[attr-defined]
+            def route(r: Any) -> None:
+                if r.request.url.startswith("file://"):
+                    r.continue_()
                 else:
-                    blocked.append(request.url)
-                    r.abort()  # type: ignore[attr-defined]
+                    blocked.append(r.request.url)
+                    r.abort()
 
             context.route("**/*", route)
             page = context.new_page()
             page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
             page.goto(path.as_uri())
             page.wait_for_selector(".banner")
-            charts = len(report.figures)
             page.wait_for_function(
                 f"document.querySelectorAll('.chart .main-svg').length >= {charts}",
                 timeout=30_000)
-            assert page.inner_text(".banner h2") == report.outcome
-            assert page.evaluate("typeof window.__x") == "undefined"
-            assert page.evaluate("typeof window.__y") == "undefined"
-            assert "<script>window.__x=1</script>" in page.inner_text("body")  # shown as text
-            page.screenshot(path=str(tmp_path / "report.png"), full_page=False)
+            shown = {"outcome": page.inner_text(".banner h2"),
+                     "x": page.evaluate("typeof window.__x"),
+                     "y": page.evaluate("typeof window.__y"),
+                     "body": page.inner_text("body")}
+            page.screenshot(path=str(shot), full_page=False)
         finally:
             browser.close()
     assert blocked == [] and dialogs == []
-    assert (tmp_path / "report.png").stat().st_size > 10_000
+    assert shot.stat().st_size > 10_000
+    return shown
+
+
+@pytest.mark.slow
+def test_report_renders_offline_with_every_chart_and_runs_no_planted_script(
+        tmp_path: Path) -> None:
+    executable = chromium_or_skip()
+    cmp = wb.compare(golden(), ["sim/large", "sim/fast"], VARIANTS,
+                     [wb.scorers.exact_match, wb.scorers.token_f1], progress=False)
+    report = wb.migration_report(cmp, examples=40, **ROLES)
+    assert {"c000", "c001"} <= {e.case_id for e in report.examples}  # planted rows shown
+    path = report.to_html(tmp_path / "report.html")
+    shown = render_offline(executable, path, len(report.figures), tmp_path / "report.png")
+    assert shown["outcome"] == report.outcome
+    assert shown["x"] == shown["y"] == "undefined"
+    assert "<script>window.__x=1</script>" in shown["body"]  # shown as text
+
+
+@pytest.mark.slow
+def test_shadow_report_renders_offline_with_its_charts(tmp_path: Path) -> None:
+    executable = chromium_or_skip()
+    from .test_shadow_report import traffic
+
+    cmp = wb.shadow_test(traffic(tmp_path, 40), "sim/small", progress=False)
+    report = wb.shadow_report(cmp, examples=60)
+    path = report.to_html(tmp_path / "shadow.html")
+    shown = render_offline(executable, path, len(report.figures), tmp_path / "shadow.png")
+    assert shown["outcome"] == report.outcome and len(report.figures) >= 3
+    assert shown["x"] == shown["y"] == "undefined"
+    assert "Personal data was redacted" in shown["body"]

@@ -181,3 +181,18 @@ def test_the_runner_refuses_recorded_rows_for_cases_it_does_not_plan() -> None:
                            pricing={}, simulated=False, source="test")
     with pytest.raises(ConfigError, match="zz"):
         run_plan(p, progress=False, recorded=[stray])
+
+
+def test_a_budget_stop_keeps_the_replayed_part_and_can_at_most_hold(tmp_path: Path) -> None:
+    log = subset(tmp_path, 40)
+    cmp = wb.shadow_test(log, "sim/large", budget_usd=0.005, judge=None, progress=False)
+    assert cmp.status == "budget_stopped"
+    cand = cmp.results[cmp.results.model == "sim/large"]
+    assert 0 < len(cand) < 40 and (cmp.results.model == "served:sim/large").sum() == 40
+    report = wb.shadow_report(cmp, wb.Gates(metrics={"json_valid": wb.MetricGate(margin=0.5)}),
+                              log=False)
+    assert report.outcome != "PROMOTE" and report.banner[0].startswith("INCOMPLETE")
+    again = wb.shadow_test(log, "sim/large", resume=True, judge=None, progress=False)
+    assert again.status == "complete"
+    assert again.meta["requests_sent"] < len({json.dumps(r["messages"]) for r in map(
+        json.loads, log.read_text().splitlines())})  # recorded calls were not made again

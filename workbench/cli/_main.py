@@ -242,6 +242,16 @@ def _cmd_report(args: argparse.Namespace) -> int:
     roles = {"candidate": _role(args.candidate, "--candidate"),
              "incumbent": _role(args.incumbent, "--incumbent")}
     out = Path(args.out)
+    if cmp.meta.get("shadow"):  # a shadow test: its own report, from the run alone
+        from workbench._api import shadow_report
+
+        command = f"workbench report {args.run_id}" + (
+            f" --gates {args.gates}" if args.gates else "") + f" --out {out.name}"
+        report = shadow_report(cmp, gates, rebuild_command=command)
+        html_path, md_path = report.to_html(out), report.to_markdown(out.with_suffix(".md"))
+        print(f"shadow report: {html_path} and {md_path} (also logged to the MLflow run): "
+              f"{report.outcome}")
+        return EXIT_OK
     _write_report(cmp, gates, out.parent, roles["candidate"], roles["incumbent"],
                   gates_path=Path(args.gates) if args.gates else None, stem=out.stem)
     return EXIT_OK
@@ -467,7 +477,7 @@ def build_parser() -> argparse.ArgumentParser:
     gate.set_defaults(func=_cmd_gate)
 
     report = sub.add_parser(
-        "report", help="build the migration report of a logged comparison (HTML + Markdown)",
+        "report", help="build the migration (or shadow-test) report of a logged comparison",
         description="Rebuilds the report from MLflow alone: the comparison, its frozen golden "
         "set and roles. Writes OUT (.html) and the same name with .md, and logs both to the "
         "run. Exit codes: 0 written, 2 configuration error or a run that lacks what the "
