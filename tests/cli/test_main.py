@@ -144,6 +144,12 @@ def test_console_script_demo_runs_the_simulated_comparison(
     assert f"<h2>{decision.outcome}</h2>" in report.read_text()
     logged = {a.path for a in client.list_artifacts(runs[0][1], "reports")}
     assert "reports/migration_report.html" in logged
+    # `workbench report` on the QA run shows the judge's logged agreement with people
+    qa_report = tmp_path / "qa_report.html"
+    assert main(["report", runs[1][1], "--tracking-uri", store, "--candidate", "sim/fast:guided",
+                 "--incumbent", "sim/large:guided", "--out", str(qa_report)]) == 0
+    judges = qa_report.read_text().split("<h3>Judges</h3>")[1].split("</table>")[0]
+    assert "kappa 95% CI" in judges and "uncalibrated" not in judges
     # the shadow half: the shipped traffic log replayed against sim/small, judged pairwise
     shadow = tmp_path / "out" / "reports" / "shadow_report.html"
     assert shadow.is_file() and shadow.with_suffix(".md").is_file()

@@ -202,7 +202,8 @@ def _log_to_mlflow(cmp: Any, experiment: str, tracking_uri: str | None, roles: t
 
 
 def _write_report(cmp: Any, gates: Any, directory: Path, candidate: Any, incumbent: Any,
-                  gates_path: Path | None = None, stem: str = "migration_report") -> Path:
+                  gates_path: Path | None = None, stem: str = "migration_report",
+                  calibration: dict[str, Any] | None = None) -> Path:
     """Build the migration report, write HTML + Markdown, log both to the parent run."""
     from workbench._api import migration_report
 
@@ -213,7 +214,8 @@ def _write_report(cmp: Any, gates: Any, directory: Path, candidate: Any, incumbe
         if gates_path is not None:
             command += f" --gates {gates_path}"
         command += f" --out {stem}.html"
-    report = migration_report(cmp, candidate, incumbent, gates, rebuild_command=command)
+    report = migration_report(cmp, candidate, incumbent, gates, rebuild_command=command,
+                              calibration=calibration)
     html_path: Path = report.to_html(directory / f"{stem}.html")
     md_path = report.to_markdown(directory / f"{stem}.md")
     logged = " (also logged to the MLflow run)" if run_id else ""
@@ -253,8 +255,19 @@ def _cmd_report(args: argparse.Namespace) -> int:
               f"{report.outcome}")
         return EXIT_OK
     _write_report(cmp, gates, out.parent, roles["candidate"], roles["incumbent"],
-                  gates_path=Path(args.gates) if args.gates else None, stem=out.stem)
+                  gates_path=Path(args.gates) if args.gates else None, stem=out.stem,
+                  calibration=_logged_calibrations(cmp, args.run_id, args.tracking_uri))
     return EXIT_OK
+
+
+def _logged_calibrations(cmp: Any, run_id: str, tracking_uri: str | None) -> dict[str, Any]:
+    """The judges' calibration tables logged with the run (``workbench run`` logs them)."""
+    from workbench.tracking import client, load_table
+
+    logged = {a.path for a in client(tracking_uri).list_artifacts(run_id)}
+    return {j["scorer"]: load_table(run_id, tracking_uri, f"calibration_{j['scorer']}.json")
+            for j in cmp.meta.get("judges", [])
+            if f"calibration_{j['scorer']}.json" in logged}
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

@@ -229,8 +229,9 @@ def migration_report(
         canary_share: the share of traffic the canary gets (default 5%).
         slice_mix: per routable slice, the production share of each value (default: the
             golden set's own mix, stated as such).
-        calibration: per judge scorer name, a ``wb.calibrate`` result to show its agreement
-            with humans (judges without one are marked "uncalibrated").
+        calibration: per judge scorer name, a ``wb.calibrate`` result (or its table as logged
+            to MLflow, ``calibration_<scorer>.json``) to show its agreement with humans
+            (judges without one are marked "uncalibrated").
         examples: how many regressions and improvements to show side by side.
         title: the report's title (default names both configurations).
         charts: embed the charts in the HTML (forest, slices, cost vs quality, latency).
@@ -308,7 +309,9 @@ def _judges(comparison: Comparison, paired: PairedComparison, calibration: dict[
         if cal is None:
             text = "uncalibrated: no human labels were given for this judge"
         else:
-            frame = cal.to_frame()["value"]
+            # a wb.calibrate result, or its table as logged to MLflow (figure, value)
+            frame = (cal.to_frame() if hasattr(cal, "to_frame")
+                     else cal.set_index("figure"))["value"]
             text = "; ".join(f"{k} {frame[k]}" for k in frame.index
                              if str(k).startswith(("kappa", "n ")) or "agreement" in str(k))
         sim = " (SIMULATED judge)" if judged[name].get("simulated") else ""
