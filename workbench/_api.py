@@ -146,14 +146,20 @@ def migration_report(comparison: Comparison, candidate: Config | None = None,
     from workbench.reports import migration_report as _report
 
     report = _report(comparison, candidate, incumbent, gates, **kwargs)
+    if log:
+        _log_report(comparison, report, "migration_report")
+    return report
+
+
+def _log_report(comparison: Comparison, report: Any, stem: str) -> None:
+    """Log a report's HTML and Markdown to the comparison's MLflow parent run, if it has one."""
     run = comparison.meta.get("mlflow") or {}
-    if log and run.get("run_id"):
+    if run.get("run_id"):
         from workbench.tracking import log_text
 
         uri = run.get("tracking_uri")
-        log_text(run["run_id"], report.html(), "reports/migration_report.html", uri)
-        log_text(run["run_id"], report.markdown(), "reports/migration_report.md", uri)
-    return report
+        log_text(run["run_id"], report.html(), f"reports/{stem}.html", uri)
+        log_text(run["run_id"], report.markdown(), f"reports/{stem}.md", uri)
 
 
 def shadow_test(log: Any, candidate: Any, variant: Any = None, scorers: Any = (), *,
@@ -201,11 +207,6 @@ def shadow_report(comparison: Comparison, gates: Any = None, *, log: bool = True
 
     kwargs.setdefault("pairwise", pairwise_table(comparison))
     report = _report(comparison, gates, **kwargs)
-    run = comparison.meta.get("mlflow") or {}
-    if log and run.get("run_id"):
-        from workbench.tracking import log_text
-
-        uri = run.get("tracking_uri")
-        log_text(run["run_id"], report.html(), "reports/shadow_report.html", uri)
-        log_text(run["run_id"], report.markdown(), "reports/shadow_report.md", uri)
+    if log:
+        _log_report(comparison, report, "shadow_report")
     return report

@@ -15,7 +15,7 @@ import re
 import shlex
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -29,7 +29,7 @@ from workbench.errors import ConfigError
 from workbench.runner import Comparison
 from workbench.stats import Decision, Gates, PairedComparison, decide, plan_sample_size
 
-__all__ = ["MigrationReport", "markdown_escape", "migration_report"]
+__all__ = ["MigrationReport", "Report", "markdown_escape", "migration_report"]
 
 DEFAULT_MONTHLY_REQUESTS = 100_000
 DEFAULT_CANARY_SHARE = 0.05
@@ -86,13 +86,14 @@ class Example(BaseModel):
     diff: list[tuple[str, str]] = Field(default_factory=list)
 
 
-class MigrationReport(BaseModel):
-    """Everything a lead needs to decide a migration (``wb.migration_report``).
+class Report(BaseModel):
+    """What the HTML and Markdown reports share: a decision with its gates, and figures.
 
-    Export with ``to_html(path)`` (one self-contained file) and ``to_markdown(path)``.
+    Subclasses name their templates (``<stem>.html.j2`` and ``<stem>.md.j2``).
     """
 
     model_config = ConfigDict(frozen=True)
+    template: ClassVar[str] = "migration"
 
     title: str
     created_at: str
@@ -108,34 +109,20 @@ class MigrationReport(BaseModel):
     extra_cases: int | None
     n_cases: int
     errors_rule: str
-    quality: list[dict[str, Any]]
-    judges: list[dict[str, str]]
-    slices: list[dict[str, Any]]
-    worst: list[dict[str, Any]]
-    cost: dict[str, Any]
-    latency: list[dict[str, Any]]
-    rates: list[dict[str, Any]]
-    examples: list[Example]
-    rollout: dict[str, Any]
-    routing: list[dict[str, Any]]
-    reproducibility: dict[str, Any]
-    figures: list[dict[str, Any]] = Field(default_factory=list, repr=False)
-    """Plotly figures as JSON-ready dicts (forest, slices, cost vs quality, latency)."""
 
-    # ------------------------------------------------------------------ rendering
     def html(self) -> str:
         """The report as one HTML page (plotly.js embedded once; nothing from the network)."""
         import plotly.io as pio
 
-        charts = []
-        for i, fig in enumerate(self.figures):
-            charts.append(pio.from_json(json.dumps(fig)).to_html(
-                full_html=False, include_plotlyjs=(i == 0), config={"displaylogo": False}))
-        return _env().get_template("migration.html.j2").render(r=self, charts=charts)
+        figures: list[dict[str, Any]] = getattr(self, "figures", [])
+        charts = [pio.from_json(json.dumps(fig)).to_html(
+            full_html=False, include_plotlyjs=(i == 0), config={"displaylogo": False})
+            for i, fig in enumerate(figures)]
+        return _env().get_template(f"{self.template}.html.j2").render(r=self, charts=charts)
 
     def markdown(self) -> str:
         """The report as GitHub Markdown (tables, no raw HTML; charts are in the HTML)."""
-        return _env().get_template("migration.md.j2").render(r=self)
+        return _env().get_template(f"{self.template}.md.j2").render(r=self)
 
     def to_html(self, path: str | Path) -> Path:
         """Write the HTML report; returns the path."""
@@ -160,6 +147,27 @@ class MigrationReport(BaseModel):
                 f"</b> {html.escape(self.headline)}</p><ul>{notes}</ul><table>{rows}</table>"
                 "<p>Full report: <code>.to_html(path)</code>, <code>.to_markdown(path)"
                 "</code></p></div>")
+
+
+class MigrationReport(Report):
+    """Everything a lead needs to decide a migration (``wb.migration_report``).
+
+    Export with ``to_html(path)`` (one self-contained file) and ``to_markdown(path)``.
+    """
+
+    quality: list[dict[str, Any]]
+    judges: list[dict[str, str]]
+    slices: list[dict[str, Any]]
+    worst: list[dict[str, Any]]
+    cost: dict[str, Any]
+    latency: list[dict[str, Any]]
+    rates: list[dict[str, Any]]
+    examples: list[Example]
+    rollout: dict[str, Any]
+    routing: list[dict[str, Any]]
+    reproducibility: dict[str, Any]
+    figures: list[dict[str, Any]] = Field(default_factory=list, repr=False)
+    """Plotly figures as JSON-ready dicts (forest, slices, cost vs quality, latency)."""
 
 
 def _env() -> Environment:

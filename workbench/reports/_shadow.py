@@ -8,16 +8,14 @@ regression, and cost, latency and error ceilings (``wb.decide`` with ``pairwise=
 
 from __future__ import annotations
 
-import html
 import json
 import shlex
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from workbench._version import __version__
 from workbench.errors import ConfigError
@@ -33,9 +31,9 @@ from workbench.stats import (
 )
 
 from ._migration import (
+    Report,
     _clean,
     _cost,
-    _env,
     _golden_set,
     _latency,
     _rates,
@@ -72,25 +70,11 @@ class ShadowExample(BaseModel):
     diff: list[tuple[str, str]] = Field(default_factory=list)
 
 
-class ShadowReport(BaseModel):
+class ShadowReport(Report):
     """What a shadow test showed (``wb.shadow_report``): exports like ``MigrationReport``."""
 
-    model_config = ConfigDict(frozen=True)
+    template: ClassVar[str] = "shadow"
 
-    title: str
-    created_at: str
-    candidate: tuple[str, str]
-    incumbent: tuple[str, str]
-    outcome: str
-    headline: str
-    banner: list[str]
-    gates: list[dict[str, Any]]
-    gates_config: dict[str, Any]
-    default_gates: bool
-    cases_needed: int | None
-    extra_cases: int | None
-    n_cases: int
-    errors_rule: str
     log: dict[str, Any]
     pairwise: dict[str, Any]
     win_by: list[dict[str, Any]]
@@ -105,43 +89,6 @@ class ShadowReport(BaseModel):
     examples: list[ShadowExample]
     reproducibility: dict[str, Any]
     figures: list[dict[str, Any]] = Field(default_factory=list, repr=False)
-
-    def html(self) -> str:
-        """The report as one HTML page (plotly.js embedded once; nothing from the network)."""
-        import plotly.io as pio
-
-        charts = [pio.from_json(json.dumps(fig)).to_html(
-            full_html=False, include_plotlyjs=(i == 0), config={"displaylogo": False})
-            for i, fig in enumerate(self.figures)]
-        return _env().get_template("shadow.html.j2").render(r=self, charts=charts)
-
-    def markdown(self) -> str:
-        """The report as GitHub Markdown (tables, no raw HTML; charts are in the HTML)."""
-        return _env().get_template("shadow.md.j2").render(r=self)
-
-    def to_html(self, path: str | Path) -> Path:
-        """Write the HTML report; returns the path."""
-        out = Path(path)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(self.html(), encoding="utf-8")
-        return out
-
-    def to_markdown(self, path: str | Path) -> Path:
-        """Write the Markdown report; returns the path."""
-        out = Path(path)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(self.markdown(), encoding="utf-8")
-        return out
-
-    def _repr_html_(self) -> str:
-        rows = "".join(f"<tr><td>{html.escape(g['status'].upper())}</td>"
-                       f"<td>{html.escape(g['gate'])}</td><td>{html.escape(g['evidence'])}</td>"
-                       "</tr>" for g in self.gates)
-        notes = "".join(f"<li>{html.escape(b)}</li>" for b in self.banner)
-        return (f"<div><h3>{html.escape(self.title)}</h3><p><b>{html.escape(self.outcome)}"
-                f"</b> {html.escape(self.headline)}</p><ul>{notes}</ul><table>{rows}</table>"
-                "<p>Full report: <code>.to_html(path)</code>, <code>.to_markdown(path)"
-                "</code></p></div>")
 
 
 def _share_row(group: str, value: str, outcomes: pd.Series) -> dict[str, Any]:
