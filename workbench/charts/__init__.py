@@ -20,6 +20,7 @@ from ._charts import (
     standard_figures,
     win_loss,
 )
+from ._extra import agreement_matrix, cost_breakdown
 
-__all__ = ["charts_html", "cost_quality", "forest", "latency", "pareto_front", "slice_heatmap",
-           "standard_figures", "win_loss"]
+__all__ = ["agreement_matrix", "charts_html", "cost_breakdown", "cost_quality", "forest",
+           "latency", "pareto_front", "slice_heatmap", "standard_figures", "win_loss"]

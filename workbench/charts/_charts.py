@@ -46,6 +46,8 @@ def _diverging(template: Any) -> Any:
 
 
 def _title(text: str, simulated: bool) -> str:
+    """A chart title: escaped (plotly renders tags in titles), SIMULATED said where so."""
+    text = html.escape(text)
     return f"{text} — SIMULATED models" if simulated else text
 
 

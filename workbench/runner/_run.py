@@ -6,7 +6,7 @@ import asyncio
 import inspect
 import platform
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +18,7 @@ from workbench.datasets import GoldenSet
 from workbench.errors import ConfigError
 from workbench.models import ModelSpec
 from workbench.models._cache import CallCache, cache_key, default_cache_dir
-from workbench.models._engine import run_async, run_sync
+from workbench.models._engine import _submit, engine_loop, run_async, run_sync
 from workbench.models._executor import (
     BudgetExhausted,
     BudgetLedger,
@@ -35,7 +35,7 @@ from ._checkpoint import Checkpoint
 from ._comparison import Comparison, details_frame, results_frame
 from ._plan import JUDGE_COMPLETION_TOKENS, Cell, Leakage, Plan, plan
 
-__all__ = ["RecordedConfig", "acompare", "compare", "run_plan"]
+__all__ = ["RecordedConfig", "RunHandle", "acompare", "compare", "run_plan", "start_compare"]
 
 _CALL_FIELDS = list(CallResult().cache_record()) + ["error_type", "error", "billed_usd",
                                                     "cache_hit"]
@@ -68,6 +68,9 @@ class _Progress:
 
     def __init__(self, total: int, done: int, enabled: bool, label: str) -> None:
         self.bar: Any = None
+        self.total = total
+        self.done = done
+        self.spent = 0.0
         self.errors = 0
         self.cached = 0
         if enabled:
@@ -77,6 +80,8 @@ class _Progress:
                             dynamic_ncols=True)
 
     def step(self, result: CallResult, spent: float) -> None:
+        self.done += 1
+        self.spent = spent
         self.errors += result.error_type is not None
         self.cached += result.cache_hit
         if self.bar is not None:
@@ -127,6 +132,8 @@ class _Run:
             default_cache_dir() / "runs" / f"{p.fingerprint()}.jsonl", p.fingerprint()
         )
         self.executor: CallExecutor | None = None
+        self.progress: _Progress | None = None
+        """Counters of the run in progress (read by ``RunHandle.progress``)."""
         self.judge_billed_usd = 0.0
         self.recorded_judge_calls: dict[str, dict[str, Any]] = {}
         """Judge calls in the checkpoint of an interrupted run (by cache key)."""
@@ -240,8 +247,8 @@ class _Run:
                 self.rows[cell.id] = await self.score(cell, call)
         n_recorded = sum(len(rec.rows) for rec in self.recorded)
         todo = list(dict.fromkeys(c.key for c in p.cells if c.id not in self.rows))
-        bar = _Progress(len(p.cells), len(self.rows) - n_recorded, self.progress_enabled,
-                        f"{p.golden_set.name}")
+        bar = self.progress = _Progress(len(p.cells), len(self.rows) - n_recorded,
+                                        self.progress_enabled, f"{p.golden_set.name}")
         keys = iter(todo)
         observed: dict[tuple[str, str], list[int]] = {}
 
@@ -495,6 +502,61 @@ async def acompare(
     """
     run = _prepare(golden_set, models, variants, scorers, **_with_defaults(options))
     return await run_async(run.execute(), interrupt=run.interrupt)
+
+
+class RunHandle:
+    """A comparison running on the engine loop (``start_compare``): watch it, stop it, await it.
+
+    ``await handle`` (or ``handle.result()``) gives the Comparison; after ``cancel()`` that is
+    the partial comparison, ``status == "interrupted"``, and ``resume=True`` continues it. This
+    is what a notebook's Run / Cancel buttons need: the kernel's loop stays free meanwhile.
+    """
+
+    def __init__(self, run: _Run) -> None:
+        self._run = run
+        self._future = _submit(run.execute())
+
+    @property
+    def progress(self) -> dict[str, Any]:
+        """``done``, ``total`` calls, ``spent_usd``, ``errors``, ``cached`` so far."""
+        bar = self._run.progress
+        if bar is None:
+            return {"done": 0, "total": self._run.plan.calls, "spent_usd": 0.0, "errors": 0,
+                    "cached": 0}
+        return {"done": bar.done, "total": bar.total, "spent_usd": bar.spent,
+                "errors": bar.errors, "cached": bar.cached}
+
+    def cancel(self) -> None:
+        """Stop the run: calls in flight are cancelled, finished ones are kept."""
+        engine_loop().call_soon_threadsafe(self._run.interrupt)
+
+    def done(self) -> bool:
+        """True once the comparison (complete or partial) is ready."""
+        return self._future.done()
+
+    def result(self, timeout: float | None = None) -> Comparison:
+        """Block until the comparison is ready (from a thread that is not the engine's)."""
+        return self._future.result(timeout)
+
+    def __await__(self) -> Generator[Any, None, Comparison]:
+        return asyncio.wrap_future(self._future).__await__()
+
+
+def start_compare(
+    golden_set: GoldenSet,
+    models: Sequence[ModelSpec | str],
+    variants: Sequence[PromptVariant],
+    scorers: Sequence[Scorer] = (),
+    **options: Any,
+) -> RunHandle:
+    """Start :func:`compare` (same arguments) on the engine loop and return at once.
+
+    Example:
+        >>> handle = start_compare(gs, ["sim/large"], variants, progress=False)  # doctest: +SKIP
+        >>> handle.progress["done"], handle.cancel()  # doctest: +SKIP
+        >>> cmp = await handle  # doctest: +SKIP
+    """
+    return RunHandle(_prepare(golden_set, models, variants, scorers, **_with_defaults(options)))
 
 
 def _with_defaults(options: Mapping[str, Any]) -> dict[str, Any]:

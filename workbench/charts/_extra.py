@@ -1,0 +1,164 @@
+"""More figures (plotly): cost per request split by part, judge-vs-human agreement matrix."""
+
+from __future__ import annotations
+
+import html
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from workbench.errors import ConfigError
+from workbench.runner import Comparison
+from workbench.stats import Calibration
+
+from ._charts import Template, _colorway, _template, _title
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+
+def _sequential(template: Any) -> Any:
+    scale = template.layout.colorscale.sequential if template.layout.colorscale else None
+    return scale or "Blues"
+
+
+def _price(comparison: Comparison, model: str, key: str) -> float | None:
+    for entry in comparison.meta.get("models", []):
+        if entry.get("label") == model:
+            value = (entry.get("pricing") or {}).get(key)
+            return None if value is None else float(value)
+    return None
+
+
+def _money(value: float) -> str:
+    return "unknown" if math.isnan(value) else f"${value:.4f}"
+
+
+def cost_breakdown(comparison: Comparison, *, per_requests: int = 1000,
+                   template: Template = None) -> go.Figure:
+    """Cost per ``per_requests`` requests of each configuration, split into its parts.
+
+    One stacked horizontal bar per (model, variant): the prompt tokens' cost (prompt tokens ×
+    the model's input price), the completion tokens' cost (completion tokens × its output
+    price) and the judge calls' cost, each summed over the configuration's rows (calls) and
+    scaled to ``per_requests`` of them. Prompt + completion is the model cost of
+    ``cost_quality``'s x axis per call; a model whose price is unknown has no prompt or
+    completion segment and says so in the hover.
+
+    Example:
+        >>> fig = cost_breakdown(cmp, per_requests=10_000)  # doctest: +SKIP
+        >>> [t.name for t in fig.data]  # doctest: +SKIP
+        ['prompt', 'completion', 'judge']
+    """
+    import plotly.graph_objects as go
+
+    if isinstance(per_requests, bool) or not isinstance(per_requests, int) or per_requests < 1:
+        raise ConfigError(f"per_requests={per_requests!r}", fix="Use an integer ≥ 1.")
+    t = _template(template)
+    df = comparison.results
+    if df.empty:
+        raise ConfigError("this comparison has no results to chart",
+                          fix="Chart a comparison in which at least one call ran.")
+    labels: list[str] = []
+    parts: dict[str, list[float]] = {"prompt": [], "completion": [], "judge": []}
+    unknown: list[bool] = []
+    for (model, variant), group in df.groupby(["model", "variant"], sort=False, observed=True):
+        n = len(group)
+        price_in = _price(comparison, str(model), "input_per_1m")
+        price_out = _price(comparison, str(model), "output_per_1m")
+        prompt = float(group["prompt_tokens"].fillna(0).sum())
+        completion = float(group["completion_tokens"].fillna(0).sum())
+        judge = float(group["judge_cost_usd"].fillna(0).sum())
+        parts["prompt"].append(float("nan") if price_in is None else
+                               prompt * price_in / 1e6 / n * per_requests)
+        parts["completion"].append(float("nan") if price_out is None else
+                                   completion * price_out / 1e6 / n * per_requests)
+        parts["judge"].append(judge / n * per_requests)
+        unknown.append(price_in is None or price_out is None)
+        labels.append(html.escape(f"{model} · {variant}"))
+    totals = np.nansum(np.array([parts[p] for p in parts], dtype=float), axis=0)
+    way = _colorway(t)
+    per = f"{per_requests:,}"
+    fig = go.Figure()
+    for i, (part, values) in enumerate(parts.items()):
+        custom = []
+        for value, total, missing in zip(values, totals, unknown, strict=True):
+            if missing:
+                share = "share unknown: the model's price is unknown"
+            else:
+                share = f"{value / total:.1%} of the total" if total > 0 else "— of $0 total"
+            custom.append([_money(value), share])
+        fig.add_trace(go.Bar(
+            y=labels, x=values, name=part, orientation="h",
+            marker={"color": way[i % len(way)]}, customdata=custom,
+            hovertemplate=(f"<b>%{{y}}</b><br>{part}: %{{customdata[0]}} per {per} requests"
+                           "<br>%{customdata[1]}<extra></extra>")))
+    for label, missing in zip(labels, unknown, strict=True):
+        if missing:
+            fig.add_annotation(x=0, y=label, text="model price unknown", showarrow=False,
+                               xanchor="left")
+    fig.update_layout(
+        template=t, barmode="stack", height=160 + 30 * len(labels),
+        yaxis={"autorange": "reversed"}, xaxis_title=f"USD per {per} requests",
+        title=_title(f"cost per {per} requests by part", bool(comparison.simulated_models)))
+    return fig
+
+
+def _label(value: Any, binary: bool) -> str:
+    text = f"{value:g}" if isinstance(value, (int, float, np.number)) else str(value)
+    if binary and text in ("0", "1"):
+        return f"{'pass' if text == '1' else 'fail'} ({text})"
+    return html.escape(text)
+
+
+def agreement_matrix(calibration: Calibration, *, template: Template = None,
+                     simulated: bool = False) -> go.Figure:
+    """Confusion matrix of the judge's labels (columns) against people's (rows), as counts.
+
+    Uses ``calibration.confusion``; labels seen on only one side get an empty row or column so
+    the diagonal (agreement) stays straight. The hover gives the count and its share of the
+    row (of the outputs people gave that label); the title gives Cohen's kappa with its CI.
+
+    Example:
+        >>> cal = wb.calibrate(cmp, "datasets/grounded_qa/human_labels.csv")  # doctest: +SKIP
+        >>> fig = agreement_matrix(cal, simulated=True)  # doctest: +SKIP
+    """
+    import plotly.graph_objects as go
+
+    confusion = getattr(calibration, "confusion", None)
+    if not isinstance(confusion, pd.DataFrame) or confusion.empty:
+        raise ConfigError("this calibration has no confusion table to chart",
+                          fix="Pass the result of wb.calibrate(...) on at least one label.")
+    t = _template(template)
+    cats = sorted(set(confusion.index) | set(confusion.columns))
+    table = confusion.reindex(index=cats, columns=cats, fill_value=0).fillna(0)
+    counts = table.to_numpy(dtype=float)
+    row_totals = counts.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shares = counts / row_totals
+    binary = calibration.kind == "binary"
+    names = [_label(c, binary) for c in cats]
+    custom = [[f"{shares[i, j]:.1%}" if row_totals[i, 0] else "—"
+               for j in range(len(cats))] for i in range(len(cats))]
+    fig = go.Figure(go.Heatmap(
+        z=counts.tolist(), x=names, y=names,
+        text=[[str(int(v)) for v in row] for row in counts], texttemplate="%{text}",
+        customdata=custom, colorscale=_sequential(t), zmin=0, colorbar={"title": "outputs"},
+        hovertemplate=("human %{y} · judge %{x}<br>%{z:d} outputs, %{customdata} of the "
+                       "outputs people labelled %{y}<extra></extra>"),
+    ))
+
+    def num(v: float) -> str:
+        return "n/a" if math.isnan(v) else f"{v:.2f}"
+
+    kappa = (f"κ {num(calibration.kappa)} [{num(calibration.kappa_low)}, "
+             f"{num(calibration.kappa_high)}]")
+    fig.update_layout(
+        template=t, xaxis={"title": "judge label", "type": "category"},
+        yaxis={"title": "human label", "type": "category", "autorange": "reversed"},
+        height=240 + 40 * len(cats),
+        title=_title(f"judge vs human labels: {kappa} ({calibration.scorer}, "
+                     f"{calibration.kappa_method}, n={calibration.n})", simulated))
+    return fig

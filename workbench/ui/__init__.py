@@ -1,0 +1,17 @@
+"""Notebook widgets (ipywidgets 8): build and run a comparison, explore it, label outputs.
+
+Thin layers over the public API a script uses: ``ComparisonBuilder`` (plan, Run / Cancel,
+resume), ``ResultsExplorer`` (filter, sort, page, side by side, CSV export) and ``ReviewQueue``
+(blind human labels for ``wb.calibrate``). Every model or dataset string they show is escaped.
+
+Example:
+    >>> from workbench.ui import ResultsExplorer
+    >>> ResultsExplorer(cmp)  # doctest: +SKIP
+"""
+
+from ._builder import BUILTIN_SCORERS, ComparisonBuilder
+from ._explorer import ResultsExplorer, safe_csv_cell
+from ._review import ReviewQueue
+
+__all__ = ["BUILTIN_SCORERS", "ComparisonBuilder", "ResultsExplorer", "ReviewQueue",
+           "safe_csv_cell"]
