@@ -7,9 +7,9 @@ Example:
 """
 
 from ._comparison import RESULT_COLUMNS, Comparison
-from ._pairwise import pairwise
+from ._pairwise import PairwiseTable, pairwise
 from ._plan import Cell, Plan, plan
 from ._run import RecordedConfig, RunHandle, acompare, compare, run_plan, start_compare
 
-__all__ = ["RESULT_COLUMNS", "Cell", "Comparison", "Plan", "RecordedConfig", "RunHandle",
-           "acompare", "compare", "pairwise", "plan", "run_plan", "start_compare"]
+__all__ = ["RESULT_COLUMNS", "Cell", "Comparison", "PairwiseTable", "Plan", "RecordedConfig",
+           "RunHandle", "acompare", "compare", "pairwise", "plan", "run_plan", "start_compare"]

@@ -8,6 +8,7 @@ marked inconsistent, and the consistency rate is reported (Zheng et al. 2023; Sh
 from __future__ import annotations
 
 import asyncio
+import html
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,9 +30,37 @@ from workbench.scorers import RUBRICS, VerdictError, pairwise_messages, parse_pr
 from ._comparison import Comparison
 from ._plan import JUDGE_COMPLETION_TOKENS
 
-__all__ = ["pairwise"]
+__all__ = ["PairwiseTable", "pairwise"]
 
 Config = tuple[str, str]
+
+
+class PairwiseTable(pd.DataFrame):
+    """The table ``wb.pairwise`` returns: a DataFrame whose notebook view leads with a summary.
+
+    ``attrs`` holds the counts (wins, losses, ties, n, consistency_rate, errors, judge, cost).
+    """
+
+    @property
+    def _constructor(self) -> type[PairwiseTable]:  # slices stay PairwiseTables
+        return PairwiseTable
+
+    def summary(self) -> str:
+        """``candidate vs incumbent by judge: W wins, L losses, T ties …`` (empty without attrs)."""
+        a = self.attrs
+        if "wins" not in a:
+            return ""
+        sim = " (SIMULATED judge)" if a.get("simulated_judge") else ""
+        return (f"{'/'.join(a['candidate'])} vs {'/'.join(a['incumbent'])}, {a['rubric']} "
+                f"judged by {a['judge']}{sim} in both orders: {a['wins']} wins, "
+                f"{a['losses']} losses, {a['ties']} ties on {a['n']} cases; orders agreed on "
+                f"{a['consistency_rate']:.0%}; {a['errors']} without a verdict; judge cost "
+                f"${a['judge_cost_usd']:.4f}")
+
+    def _repr_html_(self) -> str:
+        table = self.to_html(max_rows=20, notebook=True)  # pandas escapes cell text
+        head = self.summary()
+        return f"<p>{html.escape(head)}</p>{table}" if head else table
 
 
 def _outputs(cmp: Comparison, config: Config, repeat: int, role: str) -> pd.Series:
@@ -61,7 +90,7 @@ def pairwise(
     cache: bool = True,
     budget_usd: float | None = None,
     concurrency: int = 16,
-) -> pd.DataFrame:
+) -> PairwiseTable:
     """Judge candidate against incumbent on every case both answered, in both orders.
 
     Returns one row per case: ``case_id``, ``verdict_candidate_first`` and
@@ -129,7 +158,7 @@ def pairwise(
         return list(await asyncio.gather(*(one(c) for c in shared)))
 
     rows = run_sync(run_all())
-    df = pd.DataFrame(rows, columns=["case_id", "verdict_candidate_first",
+    df = PairwiseTable(rows, columns=["case_id", "verdict_candidate_first",
                                      "verdict_incumbent_first", "outcome", "consistent",
                                      "judge_cost_usd", "error"])
     judged = df[df["error"].isna()]
