@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 PIP_FLAGS ?= --quiet --disable-pip-version-check
 
-.PHONY: demo test lint typecheck imports pytest constraints clean ui server
+.PHONY: demo test lint typecheck imports pytest constraints clean ui server screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,11 @@ lint: $(VENV)/.installed-dev
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy workbench
+
+# README screenshots (results explorer, quality vs cost) from notebooks/01_quickstart.ipynb run in
+# a throwaway JupyterLab with headless Chromium (Debian's `chromium`).
+screenshots: $(VENV)/.installed-dev
+	$(BIN)/python scripts/screenshots.py --out docs/images
 
 pytest: $(VENV)/.installed-dev
 	$(BIN)/pytest $(ARGS)

@@ -17,6 +17,7 @@ import pandas as pd
 
 from workbench.errors import ConfigError
 from workbench.reports import word_diff
+from workbench.reports._migration import _text
 from workbench.runner import Comparison
 
 __all__ = ["ResultsExplorer", "safe_csv_cell"]
@@ -277,7 +278,7 @@ class ResultsExplorer:
                 parts.append(f"<div><b>{html.escape(col)}</b>: <pre style='white-space:"
                              f"pre-wrap'>{html.escape(str(data[col]))}</pre></div>")
         if data.get("expected") is not None:
-            parts.append(f"<div><b>expected</b>: {html.escape(str(data['expected']))}</div>")
+            parts.append(f"<div><b>expected</b>: {html.escape(_text(data['expected']))}</div>")
         configs = list(self.config_select.value) or self.configs
         base_output: str | None = None
         cells = []

@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from workbench.errors import ConfigError
+from workbench.reports._migration import _text
 from workbench.runner import Comparison
 from workbench.stats import output_sha256
 from workbench.stats._calibrate import LABEL_COLUMNS, _scale_of
@@ -146,7 +147,7 @@ class ReviewQueue:
                          f"{html.escape(str(case[c]))}</pre></div>"
                          for c in self._inputs if case.get(c) is not None)
         expected = "" if case.get("expected") is None else (
-            f"<div><b>reference</b>: {html.escape(str(case['expected']))}</div>")
+            f"<div><b>reference</b>: {html.escape(_text(case['expected']))}</div>")
         # the configuration and the judge's score are deliberately not shown
         self.body.value = (f"{inputs}{expected}<div><b>output</b>:<pre style='white-space:"
                            f"pre-wrap'>{html.escape(self._outputs[item])}</pre></div>")
