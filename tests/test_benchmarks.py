@@ -51,3 +51,11 @@ def test_report_build_benchmark_prints_its_time(tmp_path: Path) -> None:
     out = run("report_build.py", "--cases", "300", "--rounds", "1", cwd=tmp_path)
     assert float(out["report_build_s"]) > 0 and float(out["html_mb"]) > 1
     assert out["outcome"] in {"PROMOTE", "HOLD", "REJECT"}
+
+
+@pytest.mark.slow
+def test_explorer_benchmark_prints_its_times(tmp_path: Path) -> None:
+    out = run("explorer.py", "--cases", "400", "--rounds", "1", cwd=tmp_path)
+    assert out["rows"] == "1600" and int(out["selected"]) > 0
+    assert float(out["build_s"]) > 0 and float(out["ratio_filter_vs_reference"]) > 0
+    assert not list(tmp_path.iterdir())
