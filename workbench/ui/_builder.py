@@ -14,14 +14,13 @@ import html
 from collections.abc import Sequence
 from typing import Any
 
+from workbench import scorers as builtins
 from workbench.datasets import GoldenSet
 from workbench.errors import WorkbenchError
-from workbench.models import ModelSpec
-from workbench.models._sim import SIM_PROFILES
+from workbench.models import SIM_PROFILES, ModelSpec
 from workbench.prompts import PromptVariant
 from workbench.runner import Comparison, Plan, RunHandle, plan, start_compare
 from workbench.scorers import Scorer
-from workbench.scorers import _builtins as builtins
 
 __all__ = ["BUILTIN_SCORERS", "ComparisonBuilder"]
 
