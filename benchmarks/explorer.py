@@ -1,9 +1,9 @@
 """The results explorer on a 100k-row comparison (25,000 cases × 4 configurations).
 
 Times, over ``--rounds`` rounds (medians): building ``ResultsExplorer`` (the case-level tables,
-once), one filter change (slice, scorer, sort by spread; each recomputes the selection and renders the first page)
-and one page turn, against the reference a plain notebook display would pay for the same
-selection: rendering every selected row with ``DataFrame.to_html``. Prints:
+once), one filter change (slice, scorer or sort by spread: each recomputes the selection and
+renders the first page) and one page turn, against the reference a plain notebook display would
+pay for the same selection: rendering every selected row with ``DataFrame.to_html``. Prints:
 
     build_s=...        ResultsExplorer(cmp)
     filter_ms=...      a filter change, selection + first page

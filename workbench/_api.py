@@ -52,7 +52,8 @@ def log_comparison(comparison: Comparison, experiment: str = "workbench", *,
     """``workbench.tracking.log_comparison`` plus ``charts.html`` on the parent run.
 
     The page holds every standard chart (``chart_figures``) with plotly.js embedded once, so
-    it opens from the MLflow UI without network access. ``charts=False`` skips it.
+    it opens from the MLflow UI without network access. ``charts=False`` skips it. Pass
+    ``paired=`` (e.g. ``decision.paired``) to reuse paired statistics already computed.
 
     Example:
         >>> run_id = wb.log_comparison(cmp, "triage", candidate=("sim/small", "guided"),
@@ -62,7 +63,8 @@ def log_comparison(comparison: Comparison, experiment: str = "workbench", *,
     from workbench.tracking import log_comparison as _log_comparison
     from workbench.tracking import log_text
 
-    paired = _paired(comparison, kwargs.get("candidate"), kwargs.get("incumbent"))
+    paired = kwargs.pop("paired", None) or _paired(comparison, kwargs.get("candidate"),
+                                                   kwargs.get("incumbent"))
     run_id = _log_comparison(comparison, experiment, paired=paired, **kwargs)
     if charts and comparison.scorers and not comparison.results.empty:
         figures = chart_figures(comparison, paired=paired)

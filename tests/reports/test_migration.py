@@ -170,3 +170,21 @@ def test_a_run_without_its_golden_set_exits_2_and_names_it(
     run_id = wb.log_comparison(bare, "bare", tracking_uri=store, charts=False)
     assert main(["report", run_id, "--tracking-uri", store]) == 2
     assert "the frozen golden set" in capsys.readouterr().err
+
+
+def test_a_given_decision_is_reused_not_recomputed(cmp: wb.Comparison,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    gates = wb.Gates(metrics={"exact_match": wb.MetricGate(margin=0.05)})
+    decision = wb.decide(cmp, gates, **ROLES)
+    first = wb.migration_report(cmp, gates=gates, log=False, **ROLES)
+    from workbench.reports import _migration
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("decided again")
+
+    monkeypatch.setattr(_migration, "decide", refuse)
+    reused = wb.migration_report(cmp, decision=decision, log=False)
+    assert reused.gates == first.gates and reused.quality == first.quality
+    with pytest.raises(AssertionError, match="decided again"):  # other gates: decide anew
+        wb.migration_report(cmp, gates=wb.Gates(cost_ratio_max=1.0), decision=decision,
+                            log=False)

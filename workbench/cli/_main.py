@@ -160,11 +160,12 @@ def _run_experiment(path: Path, *, dry_run: bool, out: Path | None, resume: bool
                  else (None, None) if pw_config is None
                  else (pw_config.candidate, pw_config.incumbent))
         _log_to_mlflow(cmp, experiment, tracking_uri, roles, tables,
-                       {"workbench.decision": decision.outcome} if decision else {})
+                       {"workbench.decision": decision.outcome} if decision else {},
+                       paired=decision.paired if decision is not None else None)
     if decision is not None and (report_dir or out) is not None:
         _write_report(cmp, loaded.gates, Path(report_dir or out), decision.candidate,  # type: ignore[arg-type]
                       decision.incumbent, gates_path=loaded.path.parent / str(
-                          loaded.experiment.gates))
+                          loaded.experiment.gates), decision=decision)
     if cmp.status == "budget_stopped":
         print(f"STOPPED: {cmp.stop_reason}. Partial results kept; raise budget_usd and rerun "
               "with --resume to finish.", file=sys.stderr)
@@ -176,7 +177,7 @@ def _run_experiment(path: Path, *, dry_run: bool, out: Path | None, resume: bool
 
 
 def _log_to_mlflow(cmp: Any, experiment: str, tracking_uri: str | None, roles: tuple[Any, Any],
-                   tables: dict[str, Any], tags: dict[str, str]) -> str:
+                   tables: dict[str, Any], tags: dict[str, str], paired: Any = None) -> str:
     """Log the comparison (and the pairwise, calibration, decision tables) and say how to look."""
     import os
 
@@ -184,7 +185,7 @@ def _log_to_mlflow(cmp: Any, experiment: str, tracking_uri: str | None, roles: t
     from workbench.tracking import client
 
     run_id = log_comparison(cmp, experiment, tracking_uri=tracking_uri, candidate=roles[0],
-                            incumbent=roles[1])
+                            incumbent=roles[1], paired=paired)
     c = client(tracking_uri)
     for name, table in tables.items():
         c.log_table(run_id, table, name)
@@ -203,7 +204,7 @@ def _log_to_mlflow(cmp: Any, experiment: str, tracking_uri: str | None, roles: t
 
 def _write_report(cmp: Any, gates: Any, directory: Path, candidate: Any, incumbent: Any,
                   gates_path: Path | None = None, stem: str = "migration_report",
-                  calibration: dict[str, Any] | None = None) -> Path:
+                  calibration: dict[str, Any] | None = None, decision: Any = None) -> Path:
     """Build the migration report, write HTML + Markdown, log both to the parent run."""
     from workbench._api import migration_report
 
@@ -215,7 +216,7 @@ def _write_report(cmp: Any, gates: Any, directory: Path, candidate: Any, incumbe
             command += f" --gates {gates_path}"
         command += f" --out {stem}.html"
     report = migration_report(cmp, candidate, incumbent, gates, rebuild_command=command,
-                              calibration=calibration)
+                              calibration=calibration, decision=decision)
     html_path: Path = report.to_html(directory / f"{stem}.html")
     md_path = report.to_markdown(directory / f"{stem}.md")
     logged = " (also logged to the MLflow run)" if run_id else ""

@@ -225,6 +225,7 @@ def migration_report(
     title: str | None = None,
     rebuild_command: str | None = None,
     charts: bool = True,
+    decision: Decision | None = None,
 ) -> MigrationReport:
     """Build the migration report of ``candidate`` against ``incumbent``.
 
@@ -245,14 +246,21 @@ def migration_report(
         charts: embed the charts in the HTML (forest, slices, cost vs quality, latency).
         rebuild_command: the command that rebuilds this report (shown under
             reproducibility; default from the MLflow run id when the comparison was logged).
+        decision: a ``wb.decide`` result for these gates and roles, reused instead of deciding
+            again (decided anew when its gates or roles differ).
 
     Example:
         >>> report = wb.migration_report(cmp, ("sim/b", "g"), ("sim/a", "g"))  # doctest: +SKIP
         >>> report.to_html("reports/migration_report.html")  # doctest: +SKIP
     """
+    if decision is not None:  # already decided (e.g. by `workbench run`): not computed twice
+        gates = decision.config if gates is None else gates
     default = gates is None
     config = gates or Gates.default(list(comparison.scorers))
-    decision = decide(comparison, config, candidate=candidate, incumbent=incumbent)
+    if decision is None or decision.config != config or (
+            candidate is not None and tuple(candidate) != decision.candidate) or (
+            incumbent is not None and tuple(incumbent) != decision.incumbent):
+        decision = decide(comparison, config, candidate=candidate, incumbent=incumbent)
     paired = decision.paired
     cand, inc = decision.candidate, decision.incumbent
     summary = comparison.summary(errors=config.errors)
