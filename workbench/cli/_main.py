@@ -438,6 +438,13 @@ def _cmd_freeze(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _role_options(parser: argparse.ArgumentParser, tracking_help: str) -> None:
+    """--candidate / --incumbent (MODEL:VARIANT, over the gates file's) and --tracking-uri."""
+    parser.add_argument("--candidate", metavar="MODEL:VARIANT", help="override the candidate")
+    parser.add_argument("--incumbent", metavar="MODEL:VARIANT", help="override the incumbent")
+    parser.add_argument("--tracking-uri", help=tracking_help)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``workbench`` command."""
     parser = argparse.ArgumentParser(
@@ -482,9 +489,7 @@ def build_parser() -> argparse.ArgumentParser:
     gate.add_argument("experiment", nargs="?", help="experiment file (YAML) with a gates: key")
     gate.add_argument("--run-id", help="decide on a comparison logged to MLflow instead")
     gate.add_argument("--gates", help="gates file (YAML); default: the experiment's gates:")
-    gate.add_argument("--candidate", metavar="MODEL:VARIANT", help="override the candidate")
-    gate.add_argument("--incumbent", metavar="MODEL:VARIANT", help="override the incumbent")
-    gate.add_argument("--tracking-uri", help="MLflow tracking URI for --run-id")
+    _role_options(gate, "MLflow tracking URI for --run-id")
     gate.add_argument("--json", help="also write the decision as JSON to this file")
     gate.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
     gate.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -498,9 +503,7 @@ def build_parser() -> argparse.ArgumentParser:
         "report needs, 1 crash.")
     report.add_argument("run_id", help="the parent run id (workbench run / wb.compare prints it)")
     report.add_argument("--gates", help="gates file (YAML); default gates otherwise")
-    report.add_argument("--candidate", metavar="MODEL:VARIANT", help="override the candidate")
-    report.add_argument("--incumbent", metavar="MODEL:VARIANT", help="override the incumbent")
-    report.add_argument("--tracking-uri", help="MLflow tracking URI")
+    _role_options(report, "MLflow tracking URI")
     report.add_argument("--out", default="migration_report.html", help="output HTML path")
     report.set_defaults(func=_cmd_report)
 

@@ -109,15 +109,22 @@ class Report(BaseModel):
     extra_cases: int | None
     n_cases: int
     errors_rule: str
+    quality: list[dict[str, Any]]
+    """Paired metrics, one row each (``MetricDelta.row()`` plus the metric's name)."""
+    cost: dict[str, Any]
+    latency: list[dict[str, Any]]
+    rates: list[dict[str, Any]]
+    reproducibility: dict[str, Any]
+    figures: list[dict[str, Any]] = Field(default_factory=list, repr=False)
+    """Plotly figures as JSON-ready dicts."""
 
     def html(self) -> str:
         """The report as one HTML page (plotly.js embedded once; nothing from the network)."""
         import plotly.io as pio
 
-        figures: list[dict[str, Any]] = getattr(self, "figures", [])
         charts = [pio.from_json(json.dumps(fig)).to_html(
             full_html=False, include_plotlyjs=(i == 0), config={"displaylogo": False})
-            for i, fig in enumerate(figures)]
+            for i, fig in enumerate(self.figures)]
         return _env().get_template(f"{self.template}.html.j2").render(r=self, charts=charts)
 
     def markdown(self) -> str:
@@ -155,19 +162,12 @@ class MigrationReport(Report):
     Export with ``to_html(path)`` (one self-contained file) and ``to_markdown(path)``.
     """
 
-    quality: list[dict[str, Any]]
     judges: list[dict[str, str]]
     slices: list[dict[str, Any]]
     worst: list[dict[str, Any]]
-    cost: dict[str, Any]
-    latency: list[dict[str, Any]]
-    rates: list[dict[str, Any]]
     examples: list[Example]
     rollout: dict[str, Any]
     routing: list[dict[str, Any]]
-    reproducibility: dict[str, Any]
-    figures: list[dict[str, Any]] = Field(default_factory=list, repr=False)
-    """Plotly figures as JSON-ready dicts (forest, slices, cost vs quality, latency)."""
 
 
 def _env() -> Environment:
@@ -278,20 +278,13 @@ def migration_report(
         banner.append("default gates (no gates file given): every metric non-inferior within "
                       "0.02, error rate ≤ 5%, no significant slice regression")
     gs = _golden_set(comparison)
-    quality = [_clean({**m.row(), "metric": name}) for name, m in paired.metrics.items()]
     judges = _judges(comparison, paired, calibration or {})
     report = MigrationReport(
         title=title or f"Migration report: {'/'.join(cand)} replacing {'/'.join(inc)}",
-        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        candidate=cand, incumbent=inc, outcome=decision.outcome,
-        headline=decision.headline(), banner=banner,
-        gates=[_clean(g.__dict__) for g in decision.gates],
-        gates_config=config.model_dump(mode="json"), default_gates=default,
-        cases_needed=decision.cases_needed, extra_cases=decision.extra_cases,
-        n_cases=paired.n_cases,
+        **decision_fields(decision, default), banner=banner,
         errors_rule=("failed calls and unparsable verdicts score 0" if config.errors == "zero"
                      else "pairs with a failed call are dropped"),
-        quality=quality, judges=judges,
+        quality=quality_rows(paired), judges=judges,
         slices=[_clean(r) for r in paired.slices.to_dict("records")],
         worst=_worst(paired),
         cost=_cost(summary, paired, cand, inc, monthly_requests),
@@ -305,6 +298,22 @@ def migration_report(
         figures=_figures(paired, comparison, config) if charts else [],
     )
     return report
+
+
+def decision_fields(decision: Decision, default_gates: bool) -> dict[str, Any]:
+    """The ``Report`` fields that come from a decision (roles, outcome, gates, cases)."""
+    return {"created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "candidate": decision.candidate, "incumbent": decision.incumbent,
+            "outcome": decision.outcome, "headline": decision.headline(),
+            "gates": [_clean(g.__dict__) for g in decision.gates],
+            "gates_config": decision.config.model_dump(mode="json"),
+            "default_gates": default_gates, "cases_needed": decision.cases_needed,
+            "extra_cases": decision.extra_cases, "n_cases": decision.paired.n_cases}
+
+
+def quality_rows(paired: PairedComparison) -> list[dict[str, Any]]:
+    """One JSON-safe row per paired metric (``MetricDelta.row()`` plus its name)."""
+    return [_clean({**m.row(), "metric": name}) for name, m in paired.metrics.items()]
 
 
 def _golden_set(comparison: Comparison) -> Any:
@@ -559,7 +568,8 @@ def _repro(comparison: Comparison, config: Gates, command: str | None) -> dict[s
                       "system": v.get("system"), "user": v.get("user")}
                      for v in meta.get("variants", [])],
         "models": [{"label": m.get("label"), "params": m.get("params"),
-                    "pricing": m.get("pricing"), "simulated": m.get("simulated")}
+                    "pricing": m.get("pricing"), "simulated": m.get("simulated"),
+                    "recorded": m.get("recorded")}  # answers taken from a log (shadow test)
                    for m in meta.get("models", [])],
         "seed": meta.get("seed"), "bootstrap_seed": config.seed,
         "repeats": meta.get("repeats"), "versions": {**meta.get("versions", {}),

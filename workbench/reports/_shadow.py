@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import json
 import shlex
-from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
-from workbench._version import __version__
 from workbench.errors import ConfigError
 from workbench.runner import Comparison
 from workbench.stats import (
@@ -38,8 +36,11 @@ from ._migration import (
     _latency,
     _rates,
     _text,
+    decision_fields,
+    quality_rows,
     word_diff,
 )
+from ._migration import _repro as _migration_repro
 
 __all__ = ["ShadowExample", "ShadowReport", "default_shadow_gates", "shadow_report"]
 
@@ -79,16 +80,10 @@ class ShadowReport(Report):
     pairwise: dict[str, Any]
     win_by: list[dict[str, Any]]
     over_time: list[dict[str, Any]]
-    quality: list[dict[str, Any]]
     agreement: list[dict[str, Any]]
     agreement_slices: list[dict[str, Any]]
     label_changes: list[tuple[str, int]]
-    cost: dict[str, Any]
-    latency: list[dict[str, Any]]
-    rates: list[dict[str, Any]]
     examples: list[ShadowExample]
-    reproducibility: dict[str, Any]
-    figures: list[dict[str, Any]] = Field(default_factory=list, repr=False)
 
 
 def _share_row(group: str, value: str, outcomes: pd.Series) -> dict[str, Any]:
@@ -162,11 +157,7 @@ def shadow_report(
     gs = _golden_set(comparison)
     slice_names = gs.slices if gs is not None else []
     res = comparison.results
-    served_rows = res[(res.model == inc[0]) & (res.variant == inc[1]) & (res.repeat == 0)] \
-        .set_index(res.case_id[(res.model == inc[0]) & (res.variant == inc[1])
-                               & (res.repeat == 0)].astype(str))
-    cand_rows = res[(res.model == cand[0]) & (res.variant == cand[1]) & (res.repeat == 0)]
-    cand_rows = cand_rows.set_index(cand_rows.case_id.astype(str))
+    served_rows, cand_rows = (_first_repeat(res, cfg) for cfg in (inc, cand))
     period = shadow.get("period", "day")
 
     pw_info: dict[str, Any] = {"judged": False}
@@ -195,19 +186,13 @@ def shadow_report(
     report = ShadowReport(
         title=title or f"Shadow test: {'/'.join(cand)} on {shadow['log']} against "
                        f"{inc[0]}",
-        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        candidate=cand, incumbent=inc, outcome=decision.outcome,
-        headline=decision.headline(), banner=banner,
-        gates=[_clean(g.__dict__) for g in decision.gates],
-        gates_config=config.model_dump(mode="json"), default_gates=default,
-        cases_needed=decision.cases_needed, extra_cases=decision.extra_cases,
-        n_cases=paired.n_cases,
+        **decision_fields(decision, default), banner=banner,
         errors_rule=("failed candidate calls score 0 and count as pairwise losses"
                      if config.errors == "zero" else "pairs with a failed call are dropped"),
         log=_clean({k: v for k, v in shadow.items() if k not in ("pairwise",
                                                                  "pairwise_summary")}),
         pairwise=pw_info, win_by=win_by, over_time=over_time,
-        quality=[_clean({**m.row(), "metric": name}) for name, m in paired.metrics.items()],
+        quality=quality_rows(paired),
         agreement=[_clean(r) for r in agree[agree.slice == "(all)"].to_dict("records")],
         agreement_slices=[_clean(r) for r in agree[agree.slice != "(all)"].to_dict("records")],
         label_changes=[(str(k), int(n)) for k, n in agree.attrs.get("changes", [])],
@@ -220,6 +205,12 @@ def shadow_report(
                          cand, inc) if charts else [],
     )
     return report
+
+
+def _first_repeat(res: pd.DataFrame, config: tuple[str, str]) -> pd.DataFrame:
+    """One configuration's first-repeat rows, indexed by case id (as text)."""
+    rows = res[(res.model == config[0]) & (res.variant == config[1]) & (res.repeat == 0)]
+    return rows.set_index(rows.case_id.astype(str))
 
 
 def _over_time(served: pd.DataFrame, cand: pd.DataFrame, outcomes: pd.Series, period: str
@@ -272,26 +263,14 @@ def _examples(pairwise: pd.DataFrame | None, served: pd.DataFrame, cand: pd.Data
 
 
 def _repro(comparison: Comparison, config: Gates, command: str | None) -> dict[str, Any]:
-    meta = comparison.meta
-    run = meta.get("mlflow", {}).get("run_id") if isinstance(meta.get("mlflow"), dict) else None
-    shadow = meta.get("shadow", {})
+    """The migration report's reproducibility section, with the judge and the shadow command."""
+    shadow = comparison.meta.get("shadow", {})
     if command is None:
-        cand = meta.get("roles", {}).get("candidate", ["?", "?"])
+        cand = comparison.meta.get("roles", {}).get("candidate", ["?", "?"])
         command = (f"workbench shadow --log {shlex.quote(str(shadow.get('log')))} "
                    f"--candidate {shlex.quote(str(cand[0]))} --out shadow_report.html")
-    out: dict[str, Any] = _clean({
-        "dataset": meta.get("golden_set", {}),
-        "variants": [{"name": v.get("name"), "version": v.get("version"),
-                      "system": v.get("system"), "user": v.get("user")}
-                     for v in meta.get("variants", [])],
-        "models": [{"label": m.get("label"), "params": m.get("params"),
-                    "pricing": m.get("pricing"), "simulated": m.get("simulated"),
-                    "recorded": m.get("recorded")}
-                   for m in meta.get("models", [])],
-        "judge": shadow.get("judge"), "rubric": shadow.get("rubric"),
-        "seed": meta.get("seed"), "bootstrap_seed": config.seed,
-        "versions": {**meta.get("versions", {}), "workbench": __version__},
-        "mlflow_run_id": run, "command": command, "status": comparison.status})
+    out: dict[str, Any] = {**_migration_repro(comparison, config, command),
+                           "judge": shadow.get("judge"), "rubric": shadow.get("rubric")}
     return out
 
 

@@ -396,7 +396,11 @@ class RecordedConfig:
 
 
 def _unique_variants(variants: Sequence[PromptVariant]) -> list[PromptVariant]:
-    return list({v.name: v for v in reversed(variants)}.values())[::-1]
+    """The variants by name, the first of each name kept, in order."""
+    first: dict[str, PromptVariant] = {}
+    for v in variants:
+        first.setdefault(v.name, v)
+    return list(first.values())
 
 
 def _prepare(

@@ -63,8 +63,10 @@ class ReviewQueue:
         self.low, self.high = _scale_of(comparison, scorer, None)
         res = comparison.results
         ok = res[res["error_type"].isna() & res[f"score.{scorer}"].notna()]
-        keys = sorted(zip(ok["case_id"].astype(str), ok["model"].astype(str),
-                          ok["variant"].astype(str), ok["repeat"].astype(int), strict=True))
+        self._outputs = {k: str(o) for k, o in zip(
+            zip(ok["case_id"].astype(str), ok["model"].astype(str), ok["variant"].astype(str),
+                ok["repeat"].astype(int), strict=True), ok["output"], strict=True)}
+        keys = sorted(self._outputs)
         rng = random.Random(seed)
         chosen = rng.sample(keys, min(sample or len(keys), len(keys)))
         self.shared = chosen[:math.ceil(second_share * len(chosen))]
@@ -72,12 +74,10 @@ class ReviewQueue:
         items = list(self.shared if second else chosen)
         random.Random(f"{seed}:{self.reviewer}").shuffle(items)  # blind, per-reviewer order
         self.items = items
-        self._outputs = {k: str(o) for k, o in zip(
-            zip(ok["case_id"].astype(str), ok["model"].astype(str), ok["variant"].astype(str),
-                ok["repeat"].astype(int), strict=True), ok["output"], strict=True)}
         try:
-            self._cases = {str(r["id"]): r for r in comparison.golden_set().records()}
-            self._inputs = comparison.golden_set().input_columns
+            gs = comparison.golden_set()
+            self._cases = {str(r["id"]): r for r in gs.records()}
+            self._inputs = gs.input_columns
         except ConfigError:
             self._cases, self._inputs = {}, []
         self.labels: dict[tuple[str, str, str, int], float] = {}
