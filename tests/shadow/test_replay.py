@@ -196,3 +196,13 @@ def test_a_budget_stop_keeps_the_replayed_part_and_can_at_most_hold(tmp_path: Pa
     assert again.status == "complete"
     assert again.meta["requests_sent"] < len({json.dumps(r["messages"]) for r in map(
         json.loads, log.read_text().splitlines())})  # recorded calls were not made again
+
+
+def test_the_judge_spends_only_what_the_candidate_left_of_the_budget(tmp_path: Path) -> None:
+    cmp = wb.shadow_test(subset(tmp_path, 40), "sim/large", budget_usd=0.005, progress=False)
+    assert cmp.status == "budget_stopped"
+    pw = pairwise_table(cmp)
+    assert pw is not None and len(pw) > 0
+    # the candidate used up the budget: no judge call may be paid (was: unlimited)
+    assert pw.attrs["judge_cost_usd"] == 0.0 and pw.attrs["errors"] == len(pw)
+    assert pw["error"].str.startswith("BudgetExhausted").all()

@@ -249,7 +249,7 @@ def shadow_test(
     if judge is not None:
         remaining = None if budget_usd is None else max(0.0, budget_usd - cmp.spent_usd)
         pw = pairwise(cmp, candidate=(cand.label, chosen.name), incumbent=(label, PRODUCTION),
-                      judge=judge, rubric=rubric, cache=cache, budget_usd=remaining or None,
+                      judge=judge, rubric=rubric, cache=cache, budget_usd=remaining,
                       concurrency=concurrency)
         cmp.meta["shadow"].update(
             judge=pw.attrs["judge"], pairwise=json.loads(pw.to_json(orient="records")),
