@@ -24,7 +24,15 @@ from workbench.errors import ConfigError
 from workbench.models import ModelSpec
 from workbench.models._executor import RetryPolicy
 from workbench.prompts import PromptVariant
-from workbench.runner import Cell, Comparison, RecordedConfig, pairwise, plan, run_plan
+from workbench.runner import (
+    Cell,
+    Comparison,
+    PairwiseTable,
+    RecordedConfig,
+    pairwise,
+    plan,
+    run_plan,
+)
 from workbench.scorers import Score, Scorer, is_refusal, json_valid, parse_json_object, scorer
 
 from ._log import TrafficLog, TrafficRecord
@@ -253,15 +261,15 @@ def shadow_test(
                       concurrency=concurrency)
         cmp.meta["shadow"].update(
             judge=pw.attrs["judge"], pairwise=json.loads(pw.to_json(orient="records")),
-            pairwise_summary={k: v for k, v in pw.attrs.items()})
+            pairwise_summary=dict(pw.attrs))
     return cmp
 
 
-def pairwise_table(cmp: Comparison) -> pd.DataFrame | None:
+def pairwise_table(cmp: Comparison) -> PairwiseTable | None:
     """The shadow test's pairwise verdicts (``wb.pairwise``'s table), or None without a judge."""
     shadow = cmp.meta.get("shadow") or {}
     if not shadow.get("pairwise"):
         return None
-    df = pd.DataFrame(shadow["pairwise"])
+    df = PairwiseTable(shadow["pairwise"])
     df.attrs.update(shadow.get("pairwise_summary") or {})
     return df
