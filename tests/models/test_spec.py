@@ -129,3 +129,106 @@ def test_models_import_is_lazy_and_offline() -> None:
         [sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env
     ).stdout
     assert json.loads(out.strip().splitlines()[-1]) == [True, "True"]
+
+
+# ---------------------------------------------------------------- credentials in specs (#19)
+CANARY = "canary-0c1d2e3f4a5b"
+
+
+def test_credentials_in_api_base_are_masked_wherever_the_spec_is_shown() -> None:
+    # was: params() returned the URL as is, so comparison.json, MLflow and reports had it
+    spec = ModelSpec("openai/m", api_base=f"http://user:{CANARY}@proxy.example/v1")
+    query = ModelSpec("openai/m", api_base=f"https://proxy.example/v1?api-version=1&Key={CANARY}")
+    for s in (spec, query):
+        for shown in (repr(s), str(s), json.dumps(s.params()), json.dumps(s.identity())):
+            assert CANARY not in shown and "***" in shown
+    assert spec.params()["api_base"] == "http://***@proxy.example/v1"
+    assert query.params()["api_base"] == "https://proxy.example/v1?api-version=1&Key=***"
+    assert spec.call_kwargs()["api_base"] == f"http://user:{CANARY}@proxy.example/v1"  # sent
+
+
+def test_the_cache_identity_of_a_plain_api_base_is_unchanged_and_keys_never_enter_it() -> None:
+    from workbench.models._cache import cache_key
+
+    messages = [{"role": "user", "content": "hi"}]
+    plain = ModelSpec("openai/m", api_base="http://127.0.0.1:8000/v1", temperature=0)
+    before = {"id": "openai/m", "temperature": 0, "api_base": "http://127.0.0.1:8000/v1"}
+    assert cache_key(plain.identity(), messages) == cache_key(before, messages)  # caches stay
+    one = ModelSpec("openai/m", api_base="http://u:key-one-123@h/v1")
+    two = ModelSpec("openai/m", api_base="http://u:key-two-456@h/v1")
+    assert one.identity() == two.identity()  # a rotated key keeps the cache
+    assert "key-one" not in json.dumps(one.identity())
+
+
+def test_a_masked_api_base_copied_back_is_refused_with_the_fix() -> None:
+    shown = ModelSpec("openai/m", api_base="http://u:pw-123456@h/v1").params()["api_base"]
+    with pytest.raises(ConfigError, match="masked credential") as info:
+        ModelSpec("openai/m", api_base=shown)
+    assert "api_key_env" in str(info.value)
+    for copied in ("https://h/v1?api-key=***", "http://[REDACTED]@h/v1"):  # MLflow's form
+        with pytest.raises(ConfigError, match="masked credential"):
+            ModelSpec("openai/m", api_base=copied)
+
+
+def test_credential_headers_are_refused_and_passed_by_variable_name(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for headers in ({"Authorization": f"Bearer {CANARY}"}, {"api-key": CANARY},
+                    {"X-Custom": SECRET}):
+        with pytest.raises(ConfigError, match="carries a credential") as info:
+            ModelSpec("openai/m", headers=headers)
+        assert CANARY not in str(info.value) and SECRET not in str(info.value)
+        assert "headers_env" in str(info.value)
+    with pytest.raises(ConfigError, match="NAME of an environment variable") as info:
+        ModelSpec("openai/m", headers_env={"api-key": SECRET})
+    assert SECRET not in str(info.value)
+    with pytest.raises(ConfigError, match="not an HTTP header name"):
+        ModelSpec("openai/m", headers={"bad header": "x"})
+    with pytest.raises(ConfigError, match="given twice"):
+        ModelSpec("openai/m", headers={"X-Team": "a"}, headers_env={"x-team": "TEAM"})
+    spec = ModelSpec("openai/m", headers={"X-Team": "search"},
+                     headers_env={"api-key": "WB_TEST_GATEWAY"})
+    with pytest.raises(ConfigError, match="environment variable WB_TEST_GATEWAY is not set"):
+        spec.call_kwargs()
+    monkeypatch.setenv("WB_TEST_GATEWAY", CANARY)
+    assert spec.call_kwargs()["extra_headers"] == {"X-Team": "search", "api-key": CANARY}
+    assert spec.params()["headers_env"] == {"api-key": "WB_TEST_GATEWAY"}
+    for shown in (repr(spec), json.dumps(spec.params()), json.dumps(spec.identity())):
+        assert CANARY not in shown
+    assert spec.identity()["headers"] == {"X-Team": "search"}  # a gateway may route by them
+    with pytest.raises(TypeError, match="cannot be changed"):
+        spec.headers["X-Team"] = "other"  # type: ignore[index]
+
+
+def test_a_spec_with_headers_stays_hashable_and_picklable() -> None:
+    import copy
+    import pickle
+
+    spec = ModelSpec("openai/m", headers={"X-Team": "a"}, headers_env={"api-key": "V"})
+    assert pickle.loads(pickle.dumps(spec)) == spec == copy.deepcopy(spec)
+    assert hash(spec) == hash(copy.deepcopy(spec)) and len({spec, copy.deepcopy(spec)}) == 1
+
+
+def test_userinfo_and_env_headers_reach_the_server_over_http(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import base64
+
+    import litellm
+
+    from .test_secrets_e2e import recording_server
+
+    monkeypatch.setenv("WB_TEST_KEY", SECRET)
+    monkeypatch.setenv("WB_TEST_GATEWAY", CANARY)
+    with recording_server() as server:
+        spec = ModelSpec("openai/served-model",
+                         api_base=f"http://user:{CANARY}@127.0.0.1:{server.port}/v1",
+                         api_key_env="WB_TEST_KEY", headers={"X-Team": "search"},
+                         headers_env={"X-Gateway-Key": "WB_TEST_GATEWAY"},
+                         input_price_per_1m=1.0, output_price_per_1m=2.0)
+        litellm.completion(messages=[{"role": "user", "content": "hi"}], **spec.call_kwargs())
+        (headers, _path), = server.fake.seen
+    assert headers["X-Gateway-Key"] == CANARY and headers["X-Team"] == "search"
+    assert headers["Authorization"] == "Basic " + base64.b64encode(
+        f"user:{CANARY}".encode()).decode()  # httpx turns the userinfo into basic auth
+    assert CANARY not in repr(spec) + json.dumps(spec.params())

@@ -40,7 +40,7 @@ def test_a_valid_log_loads_redacted(tmp_path: Path) -> None:
     assert dict(log.redactions) == {"email": 6, "phone": 6, "card": 6}
     df = log.df
     assert str(df["timestamp"].dt.tz) == "UTC" and set(df["slice.language"]) == {"en", "de"}
-    assert "redacted: 6 card, 6 email, 6 phone" in log.describe()
+    assert "redacted: 6 card, 6 email, 6 phone; request ids: salted hashes" in log.describe()
     raw = TrafficLog.load(tmp_path / "t.jsonl", redact=False)
     assert "jo0@example.com" in raw.records[0].messages[1].content
     assert "OFF" in raw.describe()
@@ -104,4 +104,7 @@ def test_the_shipped_log_loads_redacted_with_no_planted_value_left(repo_root: Pa
     assert len(days) >= 3 and set(log.slices) == {"channel", "language"}
     loaded = json.dumps([r.model_dump(mode="json") for r in log.records])
     assert not [v for v in values if v in loaded]
-    assert set(log.redactions) == {"card", "email", "phone"}
+    assert dict(log.redactions) == {"card": 11, "email": 44, "phone": 40}  # the datacard's
+    ids = [json.loads(line)["request_id"] for line in raw.splitlines()]
+    assert [r.request_id for r in log.records] == [log.id_of(i) for i in ids]
+    assert not set(ids) & set(log.df["request_id"])  # salted hashes, never the logged ids

@@ -28,12 +28,16 @@ def subset(tmp_path: Path, n: int = 40, extra: list[dict[str, Any]] | None = Non
 
 
 @pytest.fixture(scope="module")
-def shadow_cmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def shadow_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return subset(tmp_path_factory.mktemp("log"), 60)
+
+
+@pytest.fixture(scope="module")
+def shadow_cmp(tmp_path_factory: pytest.TempPathFactory, shadow_log: Path) -> Iterator[Any]:
     mp = pytest.MonkeyPatch()
     mp.setenv("WORKBENCH_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     mp.setenv("WORKBENCH_SIM_LATENCY_SCALE", "0")
-    log = subset(tmp_path_factory.mktemp("log"), 60)
-    yield wb.shadow_test(log, "sim/small", progress=False)
+    yield wb.shadow_test(shadow_log, "sim/small", progress=False)
     mp.undo()
 
 
@@ -49,22 +53,24 @@ def test_replay_sends_every_logged_request_exactly_as_logged(tmp_path: Path) -> 
     for record in log.records:
         assert variant.render(rows[record.request_id]) == [m.model_dump()
                                                            for m in record.messages]
-    assert rows["multi"]["system"] is None  # no system message: none is invented
+    assert "multi" not in rows  # request ids are salted hashes (they may hold personal data)
+    assert rows[log.id_of("multi")]["system"] is None  # no system message: none is invented
     assert "expected" not in gs.df.columns  # nothing is known right in production traffic
     assert gs.slices == ["channel", "language", "day", "feedback"]
     assert {rows[r.request_id]["day"] for r in log.records} >= {"2026-11-02"}
 
 
 def test_production_is_a_recorded_config_priced_at_the_served_model_and_never_called(
-    shadow_cmp: Any
+    shadow_cmp: Any, shadow_log: Path
 ) -> None:
     cmp = shadow_cmp
     res = cmp.results
     served = res[res.model == "served:sim/large"].set_index("case_id")
     cand = res[res.model == "sim/small"]
     assert len(served) == len(cand) == 60 and set(res.variant) == {PRODUCTION}
-    records = {r["request_id"]: r for r in map(json.loads,
-                                                SHIPPED.read_text().splitlines()[:60])}
+    log = TrafficLog.load(shadow_log)  # the same file gives the same hashed ids
+    records = {log.id_of(r["request_id"]): r for r in map(json.loads,
+                                                           SHIPPED.read_text().splitlines()[:60])}
     price = ModelSpec("sim/large").pricing()
     for case_id, row in served.iterrows():
         rec = records[str(case_id)]
@@ -74,7 +80,8 @@ def test_production_is_a_recorded_config_priced_at_the_served_model_and_never_ca
                                                            rec["completion_tokens"]))
         assert row["billed_usd"] == 0 and not row["cache_hit"]
     # the output is the logged response after redaction (the shipped log's are clean JSON)
-    assert served.loc["req-0037", "output"] == records["req-0037"]["response"]
+    assert served.loc[log.id_of("req-0037"), "output"] == records[log.id_of("req-0037")][
+        "response"]
     # only the candidate was called, once per distinct request (repeated tickets share a call)
     distinct = {json.dumps(r["messages"]) for r in records.values()}
     assert cmp.meta["requests_sent"] == len(distinct) and cmp.meta["calls_planned"] == 120
@@ -139,7 +146,8 @@ def test_a_log_served_by_several_models_needs_served(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="served by 2 models"):
         wb.shadow_test(log, "sim/small", judge=None, progress=False)
     cmp = wb.shadow_test(log, "sim/small", judge=None, served="sim/fast", progress=False)
-    assert set(cmp.results.case_id) == {"x-1"} and cmp.meta["shadow"]["left_out"] == 10
+    assert set(cmp.results.case_id) == {TrafficLog.load(log).id_of("x-1")}
+    assert cmp.meta["shadow"]["left_out"] == 10
     assert pairwise_table(cmp) is None
 
 

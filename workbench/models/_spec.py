@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import asdict, dataclass
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from typing import Any, NoReturn
 
 from workbench.errors import ConfigError
 
 from ._litellm import litellm, litellm_version
+from ._secrets import MASK, is_secret_name, redact_url, url_credentials
 
 __all__ = ["ModelSpec", "Pricing"]
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _KEY_PREFIX = re.compile(r"^(sk-|sk_|AIza|xai-|gsk_|hf_)")
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # an HTTP token (RFC 9110)
 
 
 def _looks_like_a_key(value: str) -> bool:
@@ -23,6 +26,22 @@ def _looks_like_a_key(value: str) -> bool:
     return bool(_KEY_PREFIX.match(value)) or (
         len(value) >= 24 and mixed and any(c.isdigit() for c in value)
     )
+
+
+class _Headers(dict[str, str]):
+    """A read-only, hashable header map (a frozen spec stays hashable and unchanged)."""
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(sorted(self.items())))
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickle and deepcopy without __setitem__
+        return (_Headers, (dict(self),))
+
+    def _read_only(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError("a ModelSpec's headers cannot be changed; build a new ModelSpec")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _read_only
+    __ior__ = _read_only
 
 
 @dataclass(frozen=True)
@@ -59,7 +78,10 @@ class ModelSpec:
             ``"ollama/llama3"``, ``"openai/<name>"`` with ``api_base`` for an
             OpenAI-compatible server.
         temperature, max_tokens, seed, top_p: decoding parameters (None: provider default).
-        api_base: endpoint URL for self-hosted or proxy servers.
+        api_base: endpoint URL for self-hosted or proxy servers. Credentials in it (a
+            ``user:password@`` part, ``?api-key=``/``?key=``/``?token=``/``?sig=``...) are sent
+            as given but shown and stored as ``***`` (repr, ``params()``, comparison.json,
+            MLflow, reports); prefer ``api_key_env`` or ``headers_env`` for them.
         api_key_env: the *name* of the environment variable holding the API key. The key is
             read at call time and never stored in the spec, results, logs or reports. Without
             it, litellm reads the provider's usual variable (e.g. ``OPENAI_API_KEY``).
@@ -75,10 +97,18 @@ class ModelSpec:
         rpm, tpm: the provider's requests and tokens per minute for this model; the executor
             paces calls to stay under them.
         stream: stream the answer, which records the time to first token (``ttft_s``).
+        headers: extra HTTP headers sent with every call, for values that are not secret
+            (``{"X-Team": "search"}``); a credential-named header (``Authorization``,
+            ``api-key``, ``X-Api-Key``, ``Cookie``, ...) or a key-shaped value is refused.
+        headers_env: headers whose values are read from environment variables at call time,
+            as ``{"header name": "VARIABLE_NAME"}`` (``{"api-key": "AZURE_GATEWAY_KEY"}``);
+            the values never enter the spec, results, logs or reports.
 
     Example:
         >>> ModelSpec("openai/gpt-4o-mini", temperature=0).pricing().input_per_1m  # doctest: +SKIP
         0.15
+        >>> ModelSpec("openai/m", api_base="https://me:hunter2@proxy.example/v1?key=abc")
+        ModelSpec(id='openai/m', api_base='https://***@proxy.example/v1?key=***')
     """
 
     id: str
@@ -97,6 +127,8 @@ class ModelSpec:
     rpm: int | None = None
     tpm: int | None = None
     stream: bool = False
+    headers: Mapping[str, str] | None = None
+    headers_env: Mapping[str, str] | None = None
 
     def __post_init__(self) -> None:
         where = f"model {self.id!r}"
@@ -157,6 +189,71 @@ class ModelSpec:
                     where=where,
                     fix='Export the key (export MY_KEY=...) and pass api_key_env="MY_KEY".',
                 )
+        if self.api_base is not None:
+            self._check_api_base(where)
+        self._check_headers(where)
+
+    def _check_api_base(self, where: str) -> None:
+        if not isinstance(self.api_base, str) or not self.api_base.strip():
+            raise ConfigError("api_base must be a URL such as 'http://127.0.0.1:8000/v1'",
+                              where=where, fix="Pass the endpoint URL, or leave api_base out.")
+        if any(v in (MASK, "[REDACTED]") for v in url_credentials(self.api_base)):
+            raise ConfigError(
+                "api_base holds a masked credential ('***'): it was copied from a shown or "
+                "stored spec (comparison.json, MLflow, a report), where credentials are hidden",
+                where=where,
+                fix='Pass the key by name instead: api_key_env="MY_KEY" (or '
+                    'headers_env={"api-key": "MY_KEY"}) and an api_base without credentials.')
+
+    def _check_headers(self, where: str) -> None:
+        both: dict[str, str] = {}
+        for attr in ("headers", "headers_env"):
+            given = getattr(self, attr)
+            if given is None:
+                continue
+            if not isinstance(given, Mapping) or not all(
+                    isinstance(k, str) and isinstance(v, str) for k, v in given.items()):
+                raise ConfigError(f"{attr} must map header names to strings", where=where,
+                                  fix=f'Pass e.g. {attr}={{"X-Team": "search"}}.')
+            for name, value in given.items():
+                if not _HEADER_NAME.fullmatch(name):
+                    raise ConfigError(f"{attr}: {name!r} is not an HTTP header name",
+                                      where=where, fix="Use letters, digits and '-'.")
+                if name.lower() in both:
+                    raise ConfigError(f"header {name!r} is given twice (headers, headers_env)",
+                                      where=where, fix="Give each header once.")
+                both[name.lower()] = attr
+                if attr == "headers_env" and (_looks_like_a_key(value)
+                                              or not _ENV_NAME.fullmatch(value)):
+                    # never echo the value: it may be a real key pasted in the wrong place
+                    raise ConfigError(
+                        f"headers_env[{name!r}] must be the NAME of an environment variable, "
+                        "not a key", where=where,
+                        fix=f'Export the value (export MY_VAR=...) and pass '
+                            f'headers_env={{"{name}": "MY_VAR"}}.')
+                if attr == "headers" and (is_secret_name(name) or _looks_like_a_key(value)
+                                          or redact_url(value) != value):
+                    raise ConfigError(
+                        f"header {name!r} carries a credential: it would be stored with the "
+                        "spec and shown in results, MLflow and reports",
+                        where=where,
+                        fix=f'Export the value (export MY_VAR=...) and pass '
+                            f'headers_env={{"{name}": "MY_VAR"}}: it is read at call time '
+                            "and never stored.")
+            object.__setattr__(self, attr, _Headers(given))
+
+    def __repr__(self) -> str:
+        """The fields that differ from their defaults; credentials in ``api_base`` as ``***``."""
+        shown = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "id" or value != f.default:
+                if f.name == "api_base" and isinstance(value, str):
+                    value = redact_url(value)
+                elif isinstance(value, _Headers):
+                    value = dict(value)
+                shown.append(f"{f.name}={value!r}")
+        return f"ModelSpec({', '.join(shown)})"
 
     @property
     def label(self) -> str:
@@ -188,10 +285,24 @@ class ModelSpec:
     def identity(self) -> dict[str, Any]:
         """What determines the model's answers (the call cache key's model part).
 
-        Labels, limits, timeouts and prices do not change an answer, so they are left out.
+        Labels, limits, timeouts and prices do not change an answer, so they are left out;
+        neither do credentials: ``api_base`` enters with its credentials masked (a URL
+        without any is unchanged, and so are existing cache keys; a rotated key keeps the
+        cache), and ``headers_env`` values are never read here. Static ``headers`` (a
+        gateway may route by them) enter when given.
+
+        Example:
+            >>> a = ModelSpec("openai/m", api_base="https://u:one@h/v1").identity()
+            >>> a == ModelSpec("openai/m", api_base="https://u:two@h/v1").identity(), a
+            (True, {'id': 'openai/m', 'api_base': 'https://***@h/v1'})
         """
         keys = ("id", "temperature", "max_tokens", "seed", "top_p", "api_base")
-        return {k: getattr(self, k) for k in keys if getattr(self, k) is not None}
+        out = {k: getattr(self, k) for k in keys if getattr(self, k) is not None}
+        if self.api_base is not None:
+            out["api_base"] = redact_url(self.api_base)
+        if self.headers:
+            out["headers"] = dict(sorted(self.headers.items()))
+        return out
 
     def pricing(self) -> Pricing:
         """Prices for cost estimates: the override, else the installed litellm's cost map.
@@ -229,12 +340,23 @@ class ModelSpec:
         )
 
     def params(self) -> dict[str, Any]:
-        """What identifies the model and its settings (for MLflow params and reports).
+        """What identifies the model and its settings, safe to show and store.
 
-        Holds the key's variable *name* at most, never a key.
+        This is what comparison.json, MLflow params, reports and the plan show. It holds
+        variable *names* at most (``api_key_env``, ``headers_env``), never a key, and
+        ``api_base`` with its credentials masked as ``***``.
+
+        Example:
+            >>> ModelSpec("openai/m", api_base="http://me:pw@h/v1?api-key=k").params()["api_base"]
+            'http://***@h/v1?api-key=***'
         """
         data = asdict(self)
         data["model"] = data.pop("id")
+        if self.api_base is not None:
+            data["api_base"] = redact_url(self.api_base)
+        for attr in ("headers", "headers_env"):
+            if data[attr] is not None:
+                data[attr] = dict(data[attr])
         return {k: v for k, v in data.items() if v is not None}
 
     def call_kwargs(self) -> dict[str, Any]:
@@ -254,12 +376,20 @@ class ModelSpec:
             if value is not None:
                 kwargs[name] = value
         if self.api_key_env is not None:
-            key = os.environ.get(self.api_key_env)
-            if not key:
-                raise ConfigError(
-                    f"environment variable {self.api_key_env} is not set",
-                    where=f"model {self.id!r}",
-                    fix=f"export {self.api_key_env}=... before starting Python (or Jupyter).",
-                )
-            kwargs["api_key"] = key
+            kwargs["api_key"] = self._from_env(self.api_key_env)
+        if self.headers or self.headers_env:
+            kwargs["extra_headers"] = {
+                **(self.headers or {}),
+                **{name: self._from_env(var) for name, var in (self.headers_env or {}).items()},
+            }
         return kwargs
+
+    def _from_env(self, variable: str) -> str:
+        value = os.environ.get(variable)
+        if not value:
+            raise ConfigError(
+                f"environment variable {variable} is not set",
+                where=f"model {self.id!r}",
+                fix=f"export {variable}=... before starting Python (or Jupyter).",
+            )
+        return value

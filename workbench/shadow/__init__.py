@@ -1,5 +1,9 @@
 """Shadow testing on production traffic: traffic logs, validated and redacted on load.
 
+Redaction replaces e-mail addresses, IBANs, payment cards, US SSNs and phone numbers (any
+region's international form, national forms of ``PHONE_REGIONS``) with typed placeholders,
+and turns request ids into salted hashes; detectors are pluggable (``Detector``).
+
 Example:
     >>> from workbench.shadow import redact
     >>> redact("write to jo@example.com")
@@ -7,7 +11,16 @@ Example:
 """
 
 from ._log import TrafficLog, TrafficRecord
-from ._redact import DEFAULT_DETECTORS, Detector, Redactor, luhn_valid, redact
+from ._redact import (
+    DEFAULT_DETECTORS,
+    PHONE_REGIONS,
+    Detector,
+    Redactor,
+    email_valid,
+    luhn_valid,
+    phone_detector,
+    redact,
+)
 from ._replay import (
     PRODUCTION,
     ReplayVariant,
@@ -18,6 +31,7 @@ from ._replay import (
     traffic_golden_set,
 )
 
-__all__ = ["DEFAULT_DETECTORS", "PRODUCTION", "Detector", "Redactor", "ReplayVariant",
-           "TrafficLog", "TrafficRecord", "luhn_valid", "output_words",
-           "pairwise_table", "redact", "refused", "shadow_test", "traffic_golden_set"]
+__all__ = ["DEFAULT_DETECTORS", "PHONE_REGIONS", "PRODUCTION", "Detector", "Redactor",
+           "ReplayVariant", "TrafficLog", "TrafficRecord", "email_valid", "luhn_valid",
+           "output_words", "pairwise_table", "phone_detector", "redact", "refused",
+           "shadow_test", "traffic_golden_set"]

@@ -7,12 +7,15 @@ One JSON object per line::
      "response": "...", "latency_s": 0.84, "prompt_tokens": 212, "completion_tokens": 31,
      "slices": {"language": "en"}, "feedback": "thumbs_up"}
 
-Every problem names the file and line. Personal data is redacted while loading (messages,
-served responses, feedback), so nothing downstream ever sees it.
+Every problem names the file and line. Personal data is redacted while loading (every free-text
+field: messages, served responses, feedback and slice values) and request ids become salted
+hashes, so nothing downstream ever sees either.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from collections import Counter
 from datetime import datetime
@@ -23,7 +26,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from workbench.datasets._io import read_rows
-from workbench.errors import DatasetError, Problem
+from workbench.errors import ConfigError, DatasetError, Problem
 
 from ._redact import Redactor
 
@@ -68,39 +71,91 @@ class TrafficRecord(BaseModel):
         return value
 
 
+ID_PREFIX = "h-"
+"""Prefix of a hashed request id (``h-`` and 16 hex digits of an HMAC-SHA256)."""
+
+
+def _salt(value: str | bytes | None, path: Path) -> bytes:
+    if value is None:  # the log's own content: the same file gives the same ids (resume)
+        return hashlib.sha256(path.read_bytes()).digest()
+    if isinstance(value, str):
+        value = value.encode("utf-8")
+    if not isinstance(value, bytes) or not value:
+        raise ConfigError("id_salt must be a non-empty str or bytes", where="TrafficLog.load",
+                          fix="Pass a secret string, or leave id_salt out to derive it from the "
+                              "log's content.")
+    return value
+
+
+def _hash_id(salt: bytes, request_id: str) -> str:
+    digest = hmac.new(salt, request_id.encode("utf-8"), hashlib.sha256).hexdigest()
+    return ID_PREFIX + digest[:16]
+
+
 class TrafficLog:
     """A validated, redacted production traffic log (``TrafficLog.load``).
 
     Example:
         >>> log = TrafficLog.load("datasets/shadow/support_traffic.jsonl")  # doctest: +SKIP
         >>> log.redactions  # doctest: +SKIP
-        Counter({'email': 41, 'phone': 17, 'card': 6})
+        Counter({'email': 44, 'phone': 40, 'card': 11})
     """
 
     def __init__(self, path: Path, records: list[TrafficRecord], redactions: Counter[str],
-                 redacted: bool) -> None:
+                 redacted: bool, *, id_salt: bytes | None = None) -> None:
         self.path = path
         self.records = records
         self.redactions = redactions
-        """What redaction replaced while loading, per kind."""
+        """What redaction replaced while loading, per detector (``email``, ``phone``, ...)."""
         self.redacted = redacted
+        self._salt = id_salt
+
+    @property
+    def ids_hashed(self) -> bool:
+        """Whether request ids were replaced by salted hashes while loading."""
+        return self._salt is not None
+
+    def id_of(self, request_id: str) -> str:
+        """The id a logged request carries here: its salted hash (or itself, when not hashed).
+
+        Use it to find a request you know in results, reports or MLflow tables.
+
+        Example:
+            >>> log.id_of("req-0037")  # doctest: +SKIP
+            'h-5f0c2d9e8a41b7c3'
+        """
+        return request_id if self._salt is None else _hash_id(self._salt, request_id)
 
     @classmethod
-    def load(cls, path: str | Path, *, redact: bool = True,
-             redactor: Redactor | None = None) -> TrafficLog:
+    def load(cls, path: str | Path, *, redact: bool = True, redactor: Redactor | None = None,
+             id_salt: str | bytes | None = None) -> TrafficLog:
         """Read and validate a JSONL traffic log, redacting personal data (on by default).
+
+        With ``redact`` (the default), every free-text field of every record goes through the
+        ``redactor`` (default :class:`Redactor`: e-mail, IBAN, card, US SSN and phone numbers
+        become ``[EMAIL]``, ``[IBAN]``, ...): the messages, the served response, the feedback
+        and the slice values; :attr:`redactions` counts the replacements per detector. Request
+        ids, which may hold personal data too (a user's e-mail in a session id), become salted
+        hashes (``h-`` + 16 hex digits): the same log and salt always give the same ids, so
+        replays pair up and resume. The salt is derived from the log's content unless
+        ``id_salt`` gives one (e.g. a secret shared by several daily logs; given with
+        ``redact=False``, ids are hashed all the same). :meth:`id_of` maps a known request id
+        to its hash.
 
         Raises:
             DatasetError: naming the file and line of every invalid record, and the fix.
+            ConfigError: for an empty or non-text ``id_salt``.
         """
         raw = read_rows(path)
         if raw.fmt != "jsonl":
             raise DatasetError(f"a traffic log is JSONL, not {raw.fmt}", where=str(raw.path),
                                fix="Write one JSON object per line (.jsonl).")
         scrub = (redactor or Redactor()) if redact else None
+        salt = _salt(id_salt, raw.path) if redact or id_salt is not None else None
         problems: list[Problem] = []
         records: list[TrafficRecord] = []
         first_line: dict[str, int] = {}
+        by_hash: dict[str, int] = {}
         for i, data in enumerate(raw.records):
             where = raw.where(i)
             try:
@@ -119,11 +174,21 @@ class TrafficLog:
                     f"{first_line[record.request_id]})", "Give every request its own id."))
                 continue
             first_line[record.request_id] = raw.lines[i]
+            if salt is not None:
+                new_id = _hash_id(salt, record.request_id)
+                if new_id in by_hash:  # 2**-64 per pair: practically never, but never silent
+                    problems.append(Problem(
+                        where, f"request id hashes to the same value as line {by_hash[new_id]}",
+                        "Pass another id_salt to TrafficLog.load."))
+                    continue
+                by_hash[new_id] = raw.lines[i]
+                record = record.model_copy(update={"request_id": new_id})
             if scrub is not None:
                 record = record.model_copy(update={
                     "messages": [Message(role=m.role, content=scrub(m.content))
                                  for m in record.messages],
                     "response": scrub(record.response),
+                    "slices": {k: scrub(v) for k, v in record.slices.items()},
                     "feedback": scrub.value(record.feedback)})
             records.append(record)
         if problems:
@@ -131,7 +196,8 @@ class TrafficLog:
         if not records:
             raise DatasetError("the traffic log holds no request", where=str(raw.path),
                                fix="Log at least one served request.")
-        return cls(raw.path, records, scrub.counts if scrub else Counter(), scrub is not None)
+        return cls(raw.path, records, scrub.counts if scrub else Counter(), scrub is not None,
+                   id_salt=salt)
 
     def __len__(self) -> int:
         return len(self.records)
@@ -164,10 +230,11 @@ class TrafficLog:
         return df
 
     def describe(self) -> str:
-        """Requests, period, served models, slices and what redaction replaced."""
+        """Requests, period, served models, slices, what redaction replaced (per detector)."""
         ts = [r.timestamp for r in self.records]
         red = (", ".join(f"{n} {k}" for k, n in sorted(self.redactions.items())) or "nothing"
                ) if self.redacted else "OFF (redact=False)"
+        ids = "; request ids: salted hashes" if self.ids_hashed else ""
         return (f"{self.path.name}: {len(self)} requests from {min(ts).isoformat()} to "
                 f"{max(ts).isoformat()}; served by {', '.join(self.served_models)}; slices: "
-                f"{', '.join(self.slices) or 'none'}; redacted: {red}")
+                f"{', '.join(self.slices) or 'none'}; redacted: {red}{ids}")

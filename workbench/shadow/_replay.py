@@ -196,7 +196,9 @@ def shadow_test(
     ``cmp.meta["shadow"]["pairwise"]`` (see :func:`pairwise_table`).
 
     A log is redacted when loaded (``TrafficLog.load``), so the candidate, cache, checkpoint,
-    judge, MLflow and reports only see redacted text; pass a loaded log to choose otherwise.
+    judge, MLflow and reports only see redacted text and hashed request ids (the case ids;
+    ``log.id_of(request_id)`` finds one); ``cmp.meta["shadow"]["redactions"]`` counts the
+    replacements per detector. Pass a loaded log to choose otherwise.
 
     Example:
         >>> cmp = wb.shadow_test("datasets/shadow/support_traffic.jsonl", "sim/small")
@@ -252,6 +254,7 @@ def shadow_test(
         "left_out": len(log) - len(records), "served_model": served_spec.id,
         "period": period, "first": min(stamps).isoformat(), "last": max(stamps).isoformat(),
         "redacted": log.redacted, "redactions": dict(sorted(log.redactions.items())),
+        "ids_hashed": log.ids_hashed,
         "rubric": rubric, "judge": None, "pairwise": None, "pairwise_summary": None,
     }
     if judge is not None:
