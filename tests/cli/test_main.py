@@ -118,7 +118,7 @@ def test_console_script_demo_runs_the_simulated_comparison(
     gates = wb.Gates.load(repo_root / "examples" / "triage_gates.yaml")
     decision = wb.decide(saved, gates)
     tail = out[out.rindex("=== decision"):]
-    assert decision.headline() in tail and "Agresti–Min" in tail
+    assert decision.headline() in tail and "Tango score" in tail
     assert f"exits {decision.exit_code} on it" in tail
     for gate in decision.gates:
         assert f"{gate.status.upper():<12} {gate.gate}" in tail

@@ -58,17 +58,24 @@ def test_numbers_equal_compare_configs_and_decide(cmp: wb.Comparison) -> None:
     assert (q["metric"], q["delta"], q["low"], q["high"], q["p_value"]) == (
         "exact_match", pytest.approx(m.delta), pytest.approx(m.low), pytest.approx(m.high),
         pytest.approx(m.p_value))
-    assert q["method"] == "Agresti–Min" and report.n_cases == 40
+    assert q["method"] == "Tango score" and report.n_cases == 40
     assert any("SIMULATED" in b for b in report.banner)
     assert report.cost["ratio"]["value"] == pytest.approx(paired.estimates["cost_ratio"].value)
     summary = cmp.summary()
     assert report.cost["candidate"]["per_month"] == pytest.approx(
         summary.loc[ROLES["candidate"], "cost_per_case_usd"] * 100_000)
-    # rollout: the margin's sample size at the stated canary share and volume
+    # rollout: the decision's own numbers (observed delta and spread) at the canary share,
+    # so the plan and the HOLD advice agree
     need = report.rollout["needs"][0]
-    assert need["n"] == wb.plan_sample_size(
-        margin=0.05, discordance=max(m.discordant / m.n, 0.01)).n
-    assert report.rollout["days"] == math.ceil(need["n"] / (0.05 * 100_000 / 30))
+    cases, _, why = wb.stats.gate_cases(m, gates.metrics["exact_match"], gates)
+    assert need["n"] == cases
+    if cases is not None:
+        assert report.rollout["days"] == math.ceil(cases / (0.05 * 100_000 / 30))
+        gate = decision.gates[0]
+        if gate.status == "inconclusive":
+            assert gate.extra_cases == cases
+    else:
+        assert report.rollout["days"] is None and why in report.rollout["note"]
     # routing only over the routable slice, savings from the chosen configs' costs
     assert [p["slice"] for p in report.routing] == ["tier"]
     plan = report.routing[0]

@@ -1,10 +1,11 @@
-"""Known truth: coverage and wrong-PROMOTE rates (DESIGN.md, Settled 16).
+"""Known truth: false-PROMOTE and coverage on the calibration grid (issue #18, Settled 16).
 
-Pass/fail scenarios are computed exactly (every possible 2×2 table weighted by its probability),
-so they carry no Monte-Carlo noise; continuous (rubric) scenarios are simulated with fixed
-seeds, 2,000 comparisons each. Both must stay within Settled 16's bands (95% coverage within
-93.6–96.4%, a 5% error rate up to 6.4%); a candidate truly worse than the margin must be
-promoted at most 5% of the time.
+Pass/fail cells are exact (every 2×2 table weighted by its probability, no Monte Carlo
+noise) at every n of the grid; the other families run a fast subset (1,000 simulations at
+fixed seeds). Every cell puts the truth exactly on the gate's threshold, so a PROMOTE is wrong:
+its rate must stay ≤ 5% allowing two Monte Carlo SE (Settled 16). Coverage of the 95% interval
+stays within 93–97% in cells that are not sparse. ``benchmarks/stats_calibration.py`` runs the
+whole grid with 2,000 simulations per cell.
 """
 
 from __future__ import annotations
@@ -14,41 +15,94 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats as sps
 
 import workbench as wb
-from workbench.stats._scenarios import SCENARIOS, exact_binary, measure
+from workbench.stats._bounds import tango_z
+from workbench.stats._scenarios import cells, degenerate_checks, measure
 
 from .test_paired import Fake
 
 pytestmark = pytest.mark.slow
 SIMS = 1000
 
+EXACT = [c for c in cells() if c.family == "pass/fail"]
+FAST = [c for c in cells((400,)) if any(k in c.name for k in (
+    "Beta(5,1)", "rare drops (4%", "win share 0.10", "5 repeat(s)", "+2 points", "slices"))]
 
-@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
-def test_coverage_and_false_promote_stay_at_their_nominal_levels(scenario: Any) -> None:
-    binary = scenario.name.startswith("pass/fail")
-    result = exact_binary(scenario) if binary else measure(scenario, sims=2 * SIMS, seed=11)
+
+def _check(result: dict[str, Any], sparse: bool) -> None:
     print(result)
-    assert 0.936 <= result["coverage"] <= 0.964
-    assert result["false_promote"] <= 0.064
-    if "worse than margin" in scenario.name:
-        assert result["false_promote"] <= 0.05
+    assert result["false_promote"] <= 0.05 + 2 * result["se"] + 1e-12
+    if result["family"] != "slices":
+        assert result["coverage"] >= 0.93
+        if not sparse:
+            assert result["coverage"] <= 0.97
 
 
-def test_decide_itself_promotes_a_truly_worse_candidate_at_most_alpha() -> None:
-    """The whole decide() path on Comparison-shaped data, 1,000 simulated comparisons."""
-    scenario = next(s for s in SCENARIOS if s.name == "pass/fail worse than margin n=100")
+@pytest.mark.parametrize("cell", EXACT, ids=[f"{c.name} n={c.n}" for c in EXACT])
+def test_pass_fail_cells_hold_their_level_exactly(cell: Any) -> None:
+    _check(measure(cell), cell.sparse)
+
+
+@pytest.mark.parametrize("cell", FAST, ids=[f"{c.name} n={c.n}" for c in FAST])
+def test_simulated_cells_hold_their_level(cell: Any) -> None:
+    _check(measure(cell, sims=300 if cell.family == "slices" else SIMS, seed=17), cell.sparse)
+
+
+def test_the_old_interval_failed_the_one_way_cell_that_tango_passes() -> None:
+    """Regression: Agresti–Min promoted a 2%-worse, never-better candidate 13.3% of the time."""
+    cell = next(c for c in cells((100,)) if c.name.startswith("one-way regression 2%"))
+    b = np.arange(0, 101)
+    weights = sps.binom.pmf(b, 100, 0.02)
+    old = sum(w for k, w in zip(b, weights, strict=True)
+              if wb.stats.agresti_min(int(k), 0, 100, 0.90)[0] > -0.02)
+    assert old == pytest.approx(0.1326, abs=5e-4)
+    assert measure(cell)["false_promote"] == 0.0
+
+
+def test_the_enumeration_decides_like_metric_gate() -> None:
+    """The exact enumeration's shortcut (Tango's statistic at the threshold) = metric_gate."""
+    gates = wb.Gates(metrics={"m": wb.MetricGate(margin=0.02)})
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        n = int(rng.integers(30, 400))
+        b, c = int(rng.integers(0, n // 5)), int(rng.integers(0, n // 5))
+        a = np.array([1.0] * b + [0.0] * c + [1.0] * (n - b - c))
+        x = np.array([0.0] * b + [1.0] * c + [1.0] * (n - b - c))
+        gate = wb.stats.metric_gate(wb.stats.paired_delta(a, x, bootstrap=False),
+                                    gates.metrics["m"], gates)
+        shortcut = bool(tango_z(b, c, n, -0.02) > 1.6448536269514722) and b + c >= 10
+        assert (gate.status == "pass") == shortcut, (n, b, c)
+
+
+def test_degenerate_inputs_never_promote_and_never_crash() -> None:
+    checks = degenerate_checks()
+    assert {c["check"] for c in checks} >= {
+        "zero spread: one case 0.70 → 0.69", "all-NaN scorer on the candidate",
+        "a scorer that fails on every output", "a free incumbent (price 0)"}
+    for c in checks:
+        assert c["ok"], c
+
+
+def test_decide_itself_promotes_a_candidate_on_the_margin_at_most_alpha() -> None:
+    """The whole decide() path on Comparison-shaped data, 500 simulated comparisons."""
+    cell = next(c for c in cells((200,)) if c.name.startswith("pass/fail 0.75 vs 0.70"))
+    p = [0.65, cell.params["p10"], cell.params["p01"]]
+    p.append(1 - sum(p))
+    pairs = np.array([(1, 1), (1, 0), (0, 1), (0, 0)], dtype=float)
     rng = np.random.default_rng(5)
-    cases = [f"c{i:03d}" for i in range(scenario.n)]
-    gates = wb.Gates(metrics={"acc": wb.MetricGate(margin=scenario.margin)})
-    promoted = 0
-    for _ in range(SIMS):
-        a, b = scenario.draw(rng)
+    cases = [f"c{i:03d}" for i in range(cell.n)]
+    gates = wb.Gates(metrics={"acc": wb.MetricGate(margin=cell.margin)})
+    promoted, sims = 0, 500
+    for _ in range(sims):
+        draw = pairs[rng.choice(4, size=cell.n, p=p)]
         results = pd.DataFrame({
-            "case_id": cases * 2, "model": ["inc"] * scenario.n + ["cand"] * scenario.n,
+            "case_id": cases * 2, "model": ["inc"] * cell.n + ["cand"] * cell.n,
             "variant": "v", "error_type": None, "cost_usd": float("nan"),
-            "latency_s": float("nan"), "score.acc": np.concatenate([a, b])})
+            "latency_s": float("nan"), "score.acc": np.concatenate([draw[:, 0], draw[:, 1]])})
         decision = wb.decide(Fake(results, scorers=["acc"]), gates, candidate=("cand", "v"),
                              incumbent=("inc", "v"))
         promoted += decision.outcome == "PROMOTE"
-    assert promoted / SIMS <= 0.05
+    se = (0.05 * 0.95 / sims) ** 0.5
+    assert promoted / sims <= 0.05 + 2 * se

@@ -16,15 +16,23 @@ SAME = {**INC, "cost": 0.001, "latency": 0.5}
 
 
 def test_equal_quality_cheaper_candidate_promotes_with_a_wide_margin() -> None:
+    # the two sides agree on every case: by default that is not enough evidence (no
+    # discordant pair), and the advice says how to opt out for an agreement-is-the-pass gate
+    held = wb.decide(fake(INC, SAME, 400), wb.Gates(
+        metrics={"acc": wb.MetricGate(margin=0.05)}), **ROLES)
+    assert held.outcome == "HOLD"
+    assert "the two sides agree on all 400 cases" in held.advice
+    assert "min_informative: 0" in held.advice
     d = wb.decide(fake(INC, SAME, 400), wb.Gates(
-        metrics={"acc": wb.MetricGate(margin=0.05)}, cost_ratio_max=0.8,
+        metrics={"acc": wb.MetricGate(margin=0.05, min_informative=0)}, cost_ratio_max=0.8,
         latency_p95_max_s=3.0, error_rate_max=0.02, max_slice_regressions=0), **ROLES)
     assert d.outcome == "PROMOTE" and d.exit_code == 0
-    assert [g.status for g in d.gates] == ["pass"] * 5
+    # acc, cost, latency, error rate, error-rate increase (always on), slices
+    assert [g.status for g in d.gates] == ["pass"] * 6
     acc = d.gates[0]
     assert acc.bound == pytest.approx(d.paired.metrics["acc"].bound_low) and acc.bound > -0.05
-    assert "one-sided 95% lower bound" in acc.evidence and "Agresti–Min" in acc.evidence
-    assert d.extra_cases is None
+    assert "one-sided 95% lower bound" in acc.evidence and "Tango score" in acc.evidence
+    assert d.extra_cases is None and d.advice == ""
 
 
 def test_a_proven_failure_rejects_and_names_the_bound() -> None:
@@ -39,13 +47,20 @@ def test_a_proven_failure_rejects_and_names_the_bound() -> None:
 
 
 def test_an_inconclusive_gate_holds_and_says_how_many_cases_would_settle_it() -> None:
-    d = wb.decide(fake(INC, CAND, 60), wb.Gates(metrics={"acc": wb.MetricGate(margin=0.02)}),
-                  **ROLES)
-    assert d.outcome == "HOLD" and d.exit_code == 10
+    # candidate 0.8 vs incumbent 0.75: on the right side of a 0.02 margin, but 60 cases
+    # cannot show it; the error gates pass at 400 cases, so acc alone decides the count
+    gates = wb.Gates(metrics={"acc": wb.MetricGate(margin=0.02)})
+    small = wb.decide(fake(INC, CAND, 60), gates, **ROLES)
+    assert small.outcome == "HOLD" and small.exit_code == 10
+    d = wb.decide(fake(INC, CAND, 160), gates, **ROLES)
     m = d.paired.metrics["acc"]
-    expected = wb.stats.cases_to_clear(m.delta, -0.02, discordance=m.discordant / m.n)
-    assert d.cases_needed == expected and d.extra_cases == expected - 60 > 0
-    assert f"about {expected - 60} more cases" in d.headline()
+    assert [g.status for g in d.gates] == ["inconclusive", "pass", "pass"]
+    assert m.delta > -0.02
+    expected = wb.stats.round_cases(wb.stats.cases_to_clear(
+        m.delta, -0.02, discordance=m.discordant / m.n))
+    assert d.cases_needed == expected and d.extra_cases == expected - 160 > 0
+    assert f"about {expected - 160:,} more cases ({expected:,} in all) would likely settle it" \
+        in d.headline()
     assert "<table>" in d._repr_html_()
 
 
@@ -73,8 +88,11 @@ def test_slice_regressions_fail_the_slice_gate() -> None:
     d = wb.decide(fake(INC, cand, 120, slices=groups),
                   wb.Gates(metrics={"acc": wb.MetricGate(margin=0.5)}, max_slice_regressions=0),
                   **ROLES)
-    assert d.outcome == "REJECT" and d.gates[1].status == "fail"
-    assert "acc on group=b" in d.gates[1].evidence and "Holm-adjusted" in d.gates[1].evidence
+    assert d.outcome == "REJECT"
+    slice_gate = d.gates[-1]
+    assert slice_gate.gate.startswith("significant slice regressions") and \
+        slice_gate.status == "fail"
+    assert "acc on group=b" in slice_gate.evidence and "Holm-adjusted" in slice_gate.evidence
 
 
 def test_default_gates_cover_every_scorer() -> None:
@@ -82,7 +100,8 @@ def test_default_gates_cover_every_scorer() -> None:
     names = [g.gate for g in d.gates]
     assert names[:2] == ["acc: not worse than the incumbent by more than 0.02",
                          "f1: not worse than the incumbent by more than 0.02"]
-    assert any(n.startswith("error rate ≤ 0.05") for n in names)
+    assert any(n.startswith("error rate (calls + scorer failures) ≤ 0.05") for n in names)
+    assert any(n.startswith("error rate increase over the incumbent ≤ 0.02") for n in names)
 
 
 def test_gates_yaml_roles_and_errors_with_lines(tmp_path: Path) -> None:

@@ -17,10 +17,13 @@ from workbench.errors import ConfigError
 from workbench.stats import (
     agresti_min,
     cases_to_clear,
+    hall_interval,
     mcnemar_midp,
     minimum_detectable_effect,
     paired_delta,
     plan_sample_size,
+    tango_interval,
+    tango_z,
 )
 
 
@@ -34,40 +37,69 @@ def test_mid_p_mcnemar_worked_values_and_its_relation_to_the_exact_test() -> Non
     assert mcnemar_midp(4, 4) == 1.0 and mcnemar_midp(0, 0) == 1.0
 
 
-def test_pass_fail_delta_uses_agresti_min_and_mid_p() -> None:
+def test_tango_interval_matches_the_published_cavo_table() -> None:
+    # Fagerland, Lydersen & Laake (contingencytables, chapter 8): Cavo et al. 2012, n12 = 6,
+    # n21 = 16, N = 161 -> Tango 95% CI (-0.1240, -0.0054); Agresti-Min (-0.1182, -0.0045)
+    assert tango_interval(16, 6, 161, 0.95) == pytest.approx((-0.1240, -0.0054), abs=1e-4)
+    assert agresti_min(16, 6, 161, 0.95) == pytest.approx((-0.1182, -0.0045), abs=1e-4)
+    low, high = tango_interval(0, 0, 100, 0.90)  # no discordant pair: never zero width
+    assert low < -0.02 < 0.02 < high
+
+
+def test_pass_fail_delta_uses_tango_and_mid_p() -> None:
     a = np.array([1] * 30 + [1] * 2 + [0] * 9 + [0] * 9)  # 2 pairs (1, 0), 9 pairs (0, 1)
     b = np.array([1] * 30 + [0] * 2 + [1] * 9 + [0] * 9)
     d = paired_delta(a, b, bootstrap=True)
     assert (d.kind, d.n, d.worse, d.better, d.discordant) == ("pass/fail", 50, 2, 9, 11)
+    assert d.informative == 11 and d.method == "Tango score"
     assert d.delta == pytest.approx(7 / 50)
-    # by hand: p10 = 2.5/52, p01 = 9.5/52, se = sqrt((p10 + p01 - d^2) / 52)
-    p10, p01 = 2.5 / 52, 9.5 / 52
-    se = np.sqrt((p10 + p01 - (p01 - p10) ** 2) / 52)
-    assert (d.low, d.high) == pytest.approx((p01 - p10 - 1.959964 * se,
-                                             p01 - p10 + 1.959964 * se), abs=1e-6)
-    assert (d.bound_low, d.bound_high) == pytest.approx(agresti_min(2, 9, 50, 0.90))
+    assert (d.low, d.high) == pytest.approx(tango_interval(2, 9, 50, 0.95))
+    assert (d.bound_low, d.bound_high) == pytest.approx(tango_interval(2, 9, 50, 0.90))
+    # the bound is where Tango's statistic crosses z: the same decision as the score test
+    assert float(tango_z(2, 9, 50, d.bound_low)) == pytest.approx(1.644854, abs=1e-5)
     assert d.low < d.bound_low < d.delta < d.bound_high < d.high
     assert d.p_value == pytest.approx(mcnemar_midp(2, 9)) and d.test == "mid-p McNemar"
     assert d.incumbent.mean == pytest.approx(0.64) and d.candidate.method == "Wilson"
     assert d.bca_method.startswith("bootstrap") and d.bca_low < d.delta < d.bca_high
 
 
-def test_continuous_delta_matches_scipy_wilcoxon_and_paired_t() -> None:
+def test_continuous_delta_uses_halls_transformation_and_scipy_wilcoxon() -> None:
     rng = np.random.default_rng(7)
     a = rng.uniform(0, 1, 80).round(2)
     b = np.clip(a + rng.normal(0.05, 0.2, 80), 0, 1).round(2)
     d = paired_delta(a, b)
     assert d.kind == "continuous" and d.test == "Wilcoxon signed-rank"
+    assert d.method == "Hall-transformed t"
     assert d.p_value == pytest.approx(sps.wilcoxon(b, a, zero_method="zsplit").pvalue)
-    t = sps.ttest_rel(b, a)
-    assert (d.low, d.high) == pytest.approx(tuple(t.confidence_interval(0.95)))
-    assert (d.bound_low, d.bound_high) == pytest.approx(tuple(t.confidence_interval(0.90)))
-    assert paired_delta(a, b, test="t").p_value == pytest.approx(t.pvalue)
-    assert d.effect_size == pytest.approx((b - a).mean() / (b - a).std(ddof=1))
-    assert d.clt_low == pytest.approx((b - a).mean() - 1.959964 * sps.sem(b - a), abs=1e-6)
+    diff = b - a
+    assert (d.low, d.high) == pytest.approx(hall_interval(diff, 0.95))
+    assert (d.bound_low, d.bound_high) == pytest.approx(hall_interval(diff, 0.90))
+    # with no skewness Hall's transformation is the paired t interval
+    sym = np.array([-0.2, -0.1, 0.0, 0.1, 0.2] * 8) + 0.03
+    t = sps.ttest_1samp(sym, 0.0)
+    assert hall_interval(sym, 0.95) == pytest.approx(tuple(t.confidence_interval(0.95)))
+    # negative skew (rare large drops) moves the interval down, as it should
+    drops = np.array([0.0] * 40 + [-0.5] * 10)
+    t_low = sps.ttest_1samp(drops, 0.0).confidence_interval(0.90).low
+    assert hall_interval(drops, 0.90)[0] < t_low
+    assert paired_delta(a, b, test="t").p_value == pytest.approx(sps.ttest_rel(b, a).pvalue)
+    assert d.effect_size == pytest.approx(diff.mean() / diff.std(ddof=1))
+    assert d.clt_low == pytest.approx(diff.mean() - 1.959964 * sps.sem(diff), abs=1e-6)
     same = paired_delta(a, b, seed=3)
     assert (same.bca_low, same.bca_high) == (paired_delta(a, b, seed=3).bca_low,
                                              paired_delta(a, b, seed=3).bca_high)  # seeded
+
+
+def test_sparse_continuous_deltas_get_the_sign_bound_never_a_zero_width_interval() -> None:
+    a = np.full(30, 0.8)
+    d = paired_delta(a, a.copy(), bootstrap=False)  # identical: no case differs
+    assert d.informative == 0 and d.method.startswith("exact sign bound")
+    assert d.low < 0 < d.high and d.bound_low < 0
+    # the bound is the Clopper-Pearson bound of P(drop), 1 - 0.05^(1/30) with no drop seen,
+    # times the largest drop a score in [0, 1] can make (1)
+    assert d.bound_low == pytest.approx(-(1 - 0.05 ** (1 / 30)), rel=1e-6)
+    one = paired_delta([0.70], [0.69], bootstrap=False)
+    assert one.low < one.bound_low < -0.5 and one.high > 0
 
 
 def test_sample_size_worked_example_and_its_inverse() -> None:
@@ -138,7 +170,7 @@ def test_compare_configs_pairs_cases_averages_repeats_and_reports_cost_and_laten
     table = pc.table()
     assert list(table.index) == ["acc", "f1"] and {"low", "high", "p_value", "n",
                                                     "errors"} <= set(table.columns)
-    assert "Agresti–Min 95%" in str(pc) and "paired t 95%" in str(pc)
+    assert "Tango score 95%" in str(pc) and "Hall-transformed t 95%" in str(pc)
     worst = pc.worst("acc")
     assert len(worst) == 6 and (worst["acc.delta"] < 0).all()
 
@@ -152,6 +184,12 @@ def test_errors_count_as_zero_or_drop_the_pair() -> None:
     assert zero.metrics["acc"].errors_candidate == 3
     assert zero.metrics["acc"].candidate.mean < drop.metrics["acc"].candidate.mean
     assert zero.estimates["error_rate"].value == pytest.approx(3 / 40)
+    assert zero.estimates["error_rate_increase"].value == pytest.approx(3 / 40)
+    # every pair dropped: an explicit "no paired case", not a crash
+    all_failed = fake(INC, {**CAND, "errors": dict.fromkeys(range(40), "Timeout")}, 40)
+    none = wb.compare_configs(all_failed, ("small", "v"), ("big", "v"), ["acc"],
+                              errors="drop").metrics["acc"]
+    assert none.n == 0 and none.informative == 0 and none.method.startswith("none")
 
 
 def test_slices_are_adjusted_with_holm_or_bh_and_flag_regressions() -> None:

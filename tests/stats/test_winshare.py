@@ -8,7 +8,7 @@ import pytest
 from scipy import stats as sps
 
 import workbench as wb
-from workbench.stats import pairwise_outcomes, win_share
+from workbench.stats import hall_interval, pairwise_outcomes, win_share
 
 from .test_paired import CAND, INC, fake
 
@@ -19,25 +19,32 @@ def table(wins: int, ties: int, losses: int, judge_errors: int = 0) -> pd.DataFr
                          "outcome": outcomes})
 
 
-def test_win_share_is_the_mean_of_points_with_scipys_t_interval() -> None:
+def test_win_share_is_the_mean_of_points_with_halls_interval() -> None:
     outcomes = ["win"] * 23 + ["tie"] * 50 + ["loss"] * 27
     ws = win_share(outcomes, alpha=0.05)
     points = np.array([1.0] * 23 + [0.5] * 50 + [0.0] * 27)
     assert ws.share == pytest.approx(points.mean()) == pytest.approx((23 + 25) / 100)
-    two = sps.t.interval(0.95, 99, loc=points.mean(), scale=sps.sem(points))
-    one = sps.t.interval(0.90, 99, loc=points.mean(), scale=sps.sem(points))
-    assert (ws.low, ws.high) == pytest.approx(two)
-    assert (ws.bound_low, ws.bound_high) == pytest.approx(one)  # one-sided 95% bounds
+    assert (ws.low, ws.high) == pytest.approx(hall_interval(points, 0.95))
+    assert (ws.bound_low, ws.bound_high) == pytest.approx(hall_interval(points, 0.90))
+    # nearly symmetric points: close to scipy's one-sample t interval
+    assert (ws.low, ws.high) == pytest.approx(
+        tuple(sps.ttest_1samp(points, 0.5).confidence_interval(0.95)), abs=2e-3)
     assert (ws.wins, ws.ties, ws.losses, ws.n) == (23, 50, 27, 100)
-    same = win_share(["tie"] * 10)
-    assert same.share == same.bound_low == 0.5 and "no spread" in same.method
     assert np.isnan(win_share([]).share)
-    with pytest.raises(ValueError, match="draw"):
+    with pytest.raises(wb.ConfigError, match="draw"):
         win_share(["win", "draw"])
 
 
+def test_equal_verdicts_never_give_a_zero_width_bound() -> None:
+    two = win_share(["win", "win"])
+    assert two.share == 1.0 and two.bound_low < 0.5 and "sign bound" in two.method
+    ties = win_share(["tie"] * 10)
+    assert ties.share == 0.5 and ties.bound_low < 0.5 < ties.bound_high
+
+
 @pytest.mark.parametrize(("counts", "status"), [
-    ((60, 30, 10), "pass"),        # clearly better than 0.45
+    ((120, 60, 20), "pass"),       # clearly better than 0.45 (200 cases: the always-on
+                                   # error-rate gates need ~140 to bound a 2-point increase)
     ((10, 20, 70), "fail"),        # clearly worse: upper bound below 0.45
     ((30, 36, 34), "inconclusive"),
 ])
@@ -55,6 +62,7 @@ def test_the_win_share_gate_passes_fails_or_holds_on_the_one_sided_bound(
                                 "inconclusive": "HOLD"}[status]
     if status == "inconclusive":
         assert gate.extra_cases is not None and gate.extra_cases > sum(counts)
+        assert "would likely settle it" in gate.advice
 
 
 def test_failed_candidate_calls_count_as_losses_and_judge_failures_are_left_out() -> None:

@@ -21,13 +21,20 @@ import numpy as np
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 from pydantic import BaseModel, ConfigDict, Field
-from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
 
 from workbench._version import __version__
 from workbench.errors import ConfigError
 from workbench.runner import Comparison
-from workbench.stats import Decision, Gates, PairedComparison, decide, plan_sample_size
+from workbench.stats import (
+    Decision,
+    Gates,
+    PairedComparison,
+    decide,
+    gate_cases,
+    noninferiority_pvalue,
+    score_status,
+)
 
 __all__ = ["MigrationReport", "Report", "markdown_escape", "migration_report"]
 
@@ -107,6 +114,8 @@ class Report(BaseModel):
     default_gates: bool
     cases_needed: int | None
     extra_cases: int | None
+    advice: str = ""
+    """For HOLD: what more data would do (``Decision.advice``)."""
     n_cases: int
     errors_rule: str
     quality: list[dict[str, Any]]
@@ -282,8 +291,10 @@ def migration_report(
     report = MigrationReport(
         title=title or f"Migration report: {'/'.join(cand)} replacing {'/'.join(inc)}",
         **decision_fields(decision, default), banner=banner,
-        errors_rule=("failed calls and unparsable verdicts score 0" if config.errors == "zero"
-                     else "pairs with a failed call are dropped"),
+        errors_rule=("failed calls and scorer failures (including unparsable verdicts) score 0 "
+                     "and count as errors" if config.errors == "zero" else
+                     "pairs with a failed call or a scorer failure are dropped and count as "
+                     "errors"),
         quality=quality_rows(paired), judges=judges,
         slices=[_clean(r) for r in paired.slices.to_dict("records")],
         worst=_worst(paired),
@@ -308,7 +319,8 @@ def decision_fields(decision: Decision, default_gates: bool) -> dict[str, Any]:
             "gates": [_clean(g.__dict__) for g in decision.gates],
             "gates_config": decision.config.model_dump(mode="json"),
             "default_gates": default_gates, "cases_needed": decision.cases_needed,
-            "extra_cases": decision.extra_cases, "n_cases": decision.paired.n_cases}
+            "extra_cases": decision.extra_cases, "advice": decision.advice,
+            "n_cases": decision.paired.n_cases}
 
 
 def quality_rows(paired: PairedComparison) -> list[dict[str, Any]]:
@@ -394,9 +406,15 @@ def _latency(summary: pd.DataFrame, paired: PairedComparison, cand: tuple[str, s
 def _rates(summary: pd.DataFrame, comparison: Comparison, paired: PairedComparison,
            cand: tuple[str, str], inc: tuple[str, str]) -> list[dict[str, Any]]:
     err = paired.estimates["error_rate"]
-    rows = [_clean({"rate": "error rate (failed calls)", "incumbent": err.incumbent,
-                    "candidate": err.candidate, "low": err.low, "high": err.high,
-                    "method": "Wilson (candidate)"})]
+    inc_err = paired.estimates.get("error_rate_increase")
+    rows = [_clean({"rate": "error rate (failed calls + scorer failures)",
+                    "incumbent": err.incumbent, "candidate": err.candidate, "low": err.low,
+                    "high": err.high, "method": f"{err.method}, candidate"})]
+    if inc_err is not None:
+        rows.append(_clean({"rate": "error-rate increase (candidate − incumbent, by case)",
+                            "incumbent": None, "candidate": inc_err.value,
+                            "low": inc_err.low, "high": inc_err.high,
+                            "method": inc_err.method}))
     refusal = [s for s in comparison.scorers if "refusal" in s]
     for name in refusal:
         col = f"score.{name}"
@@ -463,26 +481,35 @@ def _examples(comparison: Comparison, paired: PairedComparison, gs: Any, k: int
 
 
 def _rollout(decision: Decision, share: float, monthly: int) -> dict[str, Any]:
+    """The canary: as many live requests as the decision's own numbers need per gate.
+
+    Each quality gate's count comes from ``gate_cases`` (the observed Δ and spread, the
+    minimum of informative cases), the same function that states how many cases would settle
+    a HOLD, so the rollout plan and the decision cannot disagree.
+    """
     if not 0 < share <= 1:
         raise ConfigError(f"canary_share={share!r}", fix="Give a share in (0, 1], e.g. 0.05.")
     needs: list[dict[str, Any]] = []
     for name, gate in decision.config.metrics.items():
         m = decision.paired.metrics.get(name)
-        if m is None or gate.superiority:
+        if m is None:
             continue
-        kw: dict[str, Any] = ({"discordance": max(m.discordant / max(m.n, 1), 0.01)}
-                              if m.kind == "pass/fail" else {"sd": max(m.sd, 1e-6)})
-        plan = plan_sample_size(margin=max(gate.margin, 1e-6), alpha=decision.config.alpha,
-                                power=decision.config.power, **kw)
-        needs.append({"metric": name, "margin": gate.margin, "n": plan.n,
-                      "method": plan.method})
-    n = max((x["n"] for x in needs), default=0)
+        n, hopeless, why = gate_cases(m, gate, decision.config)
+        needs.append({"metric": name, "margin": gate.margin, "n": n,
+                      "method": why if n is None else
+                      "from the observed Δ and spread, as the decision"})
+    known = [x["n"] for x in needs if x["n"] is not None]
+    n_all = max(known) if known and len(known) == len(needs) else None
     per_day = share * monthly / 30
+    note = ("" if n_all is not None else
+            "no estimate: " + "; ".join(f"{x['metric']}: {x['method']}" for x in needs
+                                         if x["n"] is None) if needs else
+            "no estimate: the gates have no quality metric")
     triggers = [{"gate": g.gate, "threshold": g.threshold} for g in decision.gates]
     out: dict[str, Any] = _clean({
         "share": share, "monthly_requests": monthly, "requests_per_day": per_day,
-        "cases_needed": n, "days": math.ceil(n / per_day) if n and per_day else 0,
-        "needs": needs, "triggers": triggers})
+        "cases_needed": n_all, "days": math.ceil(n_all / per_day) if n_all and per_day else None,
+        "needs": needs, "triggers": triggers, "note": note})
     return out
 
 
@@ -495,14 +522,16 @@ def _routing(comparison: Comparison, paired: PairedComparison, config: Gates, gs
     metric = next(iter(config.metrics), None) or next(iter(paired.metrics))
     margin = config.metrics[metric].margin if metric in config.metrics else 0.02
     res = comparison.results
-    col = f"score.{metric}"
     configs: list[tuple[str, str]] = [(str(c[0]), str(c[1])) for c in summary.index
                                       if (str(c[0]), str(c[1])) != inc]
     cost = {tuple(map(str, c)): float(summary.loc[c, "cost_per_case_usd"])
             for c in summary.index}
-    def per_case(cfg: tuple[str, str]) -> pd.Series:
+    def per_case(cfg: tuple[str, str]) -> pd.Series:  # the gates' missing-score rule
         rows = res[(res.model == cfg[0]) & (res.variant == cfg[1])]
-        return rows.groupby(rows.case_id.astype(str))[col].mean().fillna(0.0)
+        values = status.value.loc[rows.index]
+        return values.groupby(rows.case_id.astype(str)).mean()
+
+    status = score_status(res, metric, config.errors)
 
     base_scores = per_case(inc)
     scores_of = {cfg: per_case(cfg) for cfg in configs}  # once, not per slice value
@@ -518,13 +547,10 @@ def _routing(comparison: Comparison, paired: PairedComparison, config: Gates, gs
             for cfg in configs:
                 scores = scores_of[cfg]
                 shared = sorted(cases & set(scores.index) & set(base_scores.index))
-                d = scores.reindex(shared).to_numpy() - base_scores.reindex(shared).to_numpy()
-                if len(d) < 2:
-                    p = 1.0
-                elif np.ptp(d) == 0:
-                    p = 0.0 if d[0] > -margin else 1.0
-                else:
-                    p = float(sps.ttest_1samp(d, -margin, alternative="greater").pvalue)
+                a = base_scores.reindex(shared).to_numpy()
+                b = scores.reindex(shared).to_numpy()
+                p = noninferiority_pvalue(a, b, margin, min_informative=config.min_informative)
+                d = b - a
                 tests.append((value, cfg, p, float(d.mean()) if len(d) else float("nan"),
                               len(d)))
         if not tests:

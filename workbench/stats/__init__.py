@@ -9,9 +9,27 @@ Example:
 """
 
 from ._agreement import label_agreement
+from ._bounds import (
+    Interval,
+    clustered_rate,
+    clustered_rate_difference,
+    hall_interval,
+    mean_interval,
+    tango_interval,
+    tango_z,
+)
 from ._calibrate import Calibration, calibrate, load_human_labels, output_sha256
 from ._ci import MeanCI, mean_ci
-from ._gates import Decision, GateResult, Gates, MetricGate, decide
+from ._gates import (
+    Decision,
+    GateResult,
+    Gates,
+    MetricGate,
+    decide,
+    gate_cases,
+    metric_gate,
+    win_share_gate,
+)
 from ._paired import (
     Estimate,
     MetricDelta,
@@ -19,15 +37,27 @@ from ._paired import (
     agresti_min,
     compare_configs,
     mcnemar_midp,
+    noninferiority_pvalue,
     paired_delta,
 )
-from ._power import SampleSize, cases_to_clear, minimum_detectable_effect, plan_sample_size
+from ._power import (
+    SampleSize,
+    cases_to_clear,
+    minimum_detectable_effect,
+    plan_sample_size,
+    round_cases,
+)
+from ._scores import ScoreStatus, failed_rows, score_status
 from ._winshare import WinShare, pairwise_outcomes, win_share
 
 __all__ = [
-    "Calibration", "Decision", "Estimate", "GateResult", "Gates", "MeanCI", "MetricDelta",
-    "MetricGate", "PairedComparison", "SampleSize", "agresti_min", "calibrate",
-    "cases_to_clear", "compare_configs", "decide", "load_human_labels", "mcnemar_midp",
-    "mean_ci", "minimum_detectable_effect", "output_sha256", "paired_delta", "plan_sample_size",
-    "WinShare", "label_agreement", "pairwise_outcomes", "win_share",
+    "Calibration", "Decision", "Estimate", "GateResult", "Gates", "Interval", "MeanCI",
+    "MetricDelta", "MetricGate", "PairedComparison", "SampleSize", "ScoreStatus", "WinShare",
+    "agresti_min", "calibrate", "cases_to_clear", "clustered_rate",
+    "clustered_rate_difference", "compare_configs", "decide", "failed_rows", "gate_cases",
+    "hall_interval",
+    "label_agreement", "load_human_labels", "mcnemar_midp", "mean_ci", "mean_interval",
+    "metric_gate", "minimum_detectable_effect", "noninferiority_pvalue", "output_sha256",
+    "paired_delta", "pairwise_outcomes", "plan_sample_size", "round_cases", "score_status",
+    "tango_interval", "tango_z", "win_share", "win_share_gate",
 ]

@@ -11,6 +11,8 @@ import numpy as np
 from scipy import stats as sps
 from statsmodels.stats.proportion import proportion_confint
 
+from workbench.errors import ConfigError
+
 __all__ = ["MeanCI", "mean_ci"]
 
 Method = Literal["auto", "wilson", "t", "bootstrap"]
@@ -71,7 +73,8 @@ def mean_ci(
     chosen = ("wilson" if binary else "t") if method == "auto" else method
     if chosen == "wilson":
         if not binary:
-            raise ValueError("the Wilson interval needs pass/fail (0/1) values")
+            raise ConfigError("the Wilson interval needs pass/fail (0/1) values",
+                              fix='Use method="t" or "bootstrap" for continuous scores.')
         low, high = proportion_confint(int(arr.sum()), n, alpha=1 - confidence, method="wilson")
         # at 0 or n passes the bound equals the mean up to rounding (2.8e-17 at 0 of 12)
         return MeanCI(mean, min(float(low), mean), max(float(high), mean), n, "Wilson",

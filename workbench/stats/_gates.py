@@ -3,27 +3,43 @@
 Every gate decides on a one-sided bound at level α (the two-sided 1 − 2α interval's bound,
 Settled 15): it **passes** when the bound clears the threshold, **fails** when the opposite bound
 proves the threshold missed, and is **inconclusive** otherwise. PROMOTE needs every gate to pass,
-one failed gate REJECTs, anything else HOLDs, with the number of cases that would settle it.
+one failed gate REJECTs, anything else HOLDs, with advice that means what it says: how many
+cases would likely settle it, or that more data is unlikely to help.
+
+No gate passes on degenerate evidence (Settled R1): a quality gate needs ``min_informative``
+informative cases (discordant pairs for pass/fail, non-zero differences for continuous scores,
+decided — won or lost — pairwise verdicts for the win share), and the error-rate gates (failed
+calls and scorer failures, clustered by case) are always on.
 """
 
 from __future__ import annotations
 
 import html
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from scipy import stats as sps
 
 from workbench._yaml import load_model
 from workbench.errors import ConfigError
 
-from ._paired import ComparisonLike, ConfigRef, PairedComparison, compare_configs
-from ._power import cases_to_clear
-from ._winshare import pairwise_outcomes, win_share
+from ._paired import (
+    ComparisonLike,
+    ConfigRef,
+    Estimate,
+    MetricDelta,
+    PairedComparison,
+    compare_configs,
+)
+from ._power import CASES_CAP, cases_to_clear, round_cases
+from ._winshare import WinShare, pairwise_outcomes, win_share
 
-__all__ = ["Decision", "GateResult", "Gates", "MetricGate", "decide"]
+__all__ = ["Decision", "GateResult", "Gates", "MetricGate", "decide", "gate_cases", "metric_gate",
+           "win_share_gate"]
 
 Outcome = Literal["PROMOTE", "HOLD", "REJECT"]
 Status = Literal["pass", "fail", "inconclusive"]
@@ -62,6 +78,10 @@ class MetricGate(_Strict):
     """Largest acceptable drop of the candidate's mean (in score units: 0.02 = 2 points)."""
     superiority: bool = False
     """Require the candidate to be better (lower bound above 0) instead of not worse."""
+    min_informative: int | None = Field(None, ge=0)
+    """This gate's minimum of informative cases (default: the gates' ``min_informative``).
+    0 suits a format check (``json_valid``) where both sides passing every case is the pass
+    you want: Tango's bound alone then decides, and it is never of zero width."""
 
 
 class Gates(_Strict):
@@ -82,8 +102,18 @@ class Gates(_Strict):
     """Candidate's p95 latency (seconds), upper bound at most this."""
     latency_p95_increase_max_s: float | None = Field(None, ge=0)
     """Candidate p95 − incumbent p95 (seconds), upper bound at most this."""
-    error_rate_max: float | None = Field(None, ge=0, le=1)
-    """Candidate's failed-call rate, upper bound (Wilson) at most this."""
+    cost_increase_max_per_1k_usd: float | None = Field(None, ge=0)
+    """Candidate − incumbent cost per 1,000 requests (dollars), upper bound at most this (the
+    cost gate for a free incumbent, where no ratio exists)."""
+    error_rate_max: float = Field(0.05, ge=0, le=1)
+    """Candidate's error rate (failed calls and scorer failures, clustered by case), upper
+    bound at most this. Always on (Settled R1); 1.0 allows any rate."""
+    error_rate_increase_max: float = Field(0.02, ge=0, le=1)
+    """Candidate's error rate minus the incumbent's, paired by case, upper bound at most this
+    (absolute points: 0.02 = 2 points). Always on; 1.0 allows any increase."""
+    min_informative: int = Field(10, ge=0)
+    """Informative cases a quality gate needs before it can pass: discordant pairs
+    (pass/fail), non-zero differences (continuous), won or lost verdicts (win share)."""
     win_share_margin: float | None = Field(None, ge=0, le=0.5)
     """Pairwise judge (``wb.pairwise``): the win share (wins + ½ ties) / n must have its lower
     bound at least 0.5 − this margin (a shadow test's main gate)."""
@@ -102,11 +132,22 @@ class Gates(_Strict):
     def _roles(cls, value: Any) -> Any:
         return Role.parse(value)
 
+    @field_validator("error_rate_max", "error_rate_increase_max", mode="before")
+    @classmethod
+    def _always_on(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("the error-rate gates are always on; set 1.0 to allow any rate")
+        return value
+
     @classmethod
     def default(cls, metrics: list[str], **overrides: Any) -> Gates:
-        """Every metric non-inferior within 2 points, error rate ≤ 5%, no slice regression."""
+        """Every metric non-inferior within 2 points, no slice regression, errors bounded.
+
+        The error-rate gates are on in every ``Gates``: at most 5%, and at most 2 points above
+        the incumbent's rate.
+        """
         base: dict[str, Any] = {"metrics": {m: MetricGate() for m in metrics},
-                                "error_rate_max": 0.05, "max_slice_regressions": 0}
+                                "max_slice_regressions": 0}
         return cls(**{**base, **overrides})
 
     @classmethod
@@ -132,7 +173,11 @@ class GateResult:
     status: Status
     evidence: str
     extra_cases: int | None = None
-    """For an inconclusive metric gate: total paired cases that would settle it."""
+    """For an inconclusive gate: total paired cases that would likely settle it (rounded)."""
+    advice: str = ""
+    """For an inconclusive gate: what more data would do, in words."""
+    hopeless: bool = False
+    """The estimate sits on the wrong side of the threshold: more data is unlikely to pass."""
 
 
 @dataclass
@@ -154,10 +199,17 @@ class Decision:
 
     @property
     def cases_needed(self) -> int | None:
-        """For HOLD: the paired cases that would settle every inconclusive metric gate."""
-        needs = [g.extra_cases for g in self.gates if g.status == "inconclusive"]
-        known = [n for n in needs if n is not None]
-        return max(known) if known else None
+        """For HOLD: the paired cases that would likely settle every inconclusive gate.
+
+        None when some inconclusive gate gives no count (more data is unlikely to pass, or
+        there is no spread to extrapolate from): then ``advice`` says why.
+        """
+        open_gates = [g for g in self.gates if g.status == "inconclusive"]
+        counts = [g.extra_cases for g in open_gates]
+        if not counts or any(g.hopeless for g in open_gates):
+            return None
+        known = [n for n in counts if n is not None]
+        return max(known) if len(known) == len(counts) else None
 
     @property
     def extra_cases(self) -> int | None:
@@ -174,8 +226,29 @@ class Decision:
         return {"outcome": self.outcome, "candidate": list(self.candidate),
                 "incumbent": list(self.incumbent), "n_cases": self.paired.n_cases,
                 "cases_needed": self.cases_needed, "extra_cases": self.extra_cases,
+                "advice": self.advice,
                 "gates": [g.__dict__ for g in self.gates], "notes": self.notes,
                 "config": self.config.model_dump(mode="json")}
+
+    @property
+    def advice(self) -> str:
+        """For HOLD: what more data would do, in words a reader acts on correctly."""
+        if self.outcome != "HOLD":
+            return ""
+        open_gates = [g for g in self.gates if g.status == "inconclusive"]
+        hopeless = [g for g in open_gates if g.hopeless]
+        if hopeless:
+            return "unlikely to pass with more data: " + "; ".join(
+                f"{_short(g.gate)}: {g.advice}" for g in hopeless)
+        if not open_gates:
+            return "the comparison is incomplete: finish the run, then decide again"
+        parts = [f"{_short(g.gate)}: {g.advice}" for g in open_gates if g.advice]
+        more, needed = self.extra_cases, self.cases_needed
+        if more is not None and needed is not None:
+            head = (f"about {more:,} more cases ({needed:,} in all) would likely settle it, "
+                    "if the observed differences hold")
+            return head if len(open_gates) == 1 else f"{head} ({'; '.join(parts)})"
+        return "; ".join(parts) or "more cases cannot settle it on this evidence"
 
     def headline(self) -> str:
         """``HOLD: sim/fast/guided vs sim/large/guided, 152 cases ...``."""
@@ -183,9 +256,7 @@ class Decision:
                 f"{self.incumbent[0]}/{self.incumbent[1]} (incumbent), "
                 f"{self.paired.n_cases} paired cases")
         if self.outcome == "HOLD":
-            more = self.extra_cases
-            text += (f"; about {more} more cases ({self.cases_needed} in all) would settle it"
-                     if more is not None else "; more cases cannot settle it on this evidence")
+            text += f"; {self.advice}"
         return text
 
     def __str__(self) -> str:
@@ -208,12 +279,126 @@ class Decision:
                 f"<ul>{notes}</ul></div>")
 
 
+def _short(gate: str) -> str:
+    """A gate's name without its threshold text (``intent: not worse …`` → ``intent``)."""
+    return gate.split(":")[0] if ":" in gate else gate
+
+
 def _verdict(bound_low: float, bound_high: float, target: float, higher_is_better: bool
              ) -> Status:
     if higher_is_better:
         return "pass" if bound_low > target else "fail" if bound_high < target else \
             "inconclusive"
     return "pass" if bound_high <= target else "fail" if bound_low > target else "inconclusive"
+
+
+def _settle(estimate: float, target: float, higher_is_better: bool, n: int, informative: int,
+            needed: int, *, what: str, discordance: float | None = None,
+            sd: float | None = None, alpha: float = 0.05, power: float = 0.8,
+            ) -> tuple[int | None, bool, str]:
+    """Advice for an inconclusive gate: (cases that would likely settle it, hopeless, words).
+
+    The observed estimate and spread are taken as the truth.
+    """
+    wrong_side = estimate <= target if higher_is_better else estimate >= target
+    sign = "+" if what == "Δ" else ""
+    if not math.isfinite(estimate) or n == 0:
+        return None, False, f"no paired case to estimate {what} from"
+    if wrong_side:
+        side = "below" if higher_is_better else "above"
+        return None, True, (f"observed {what} {estimate:{sign}.3f} is {side} the threshold "
+                            f"{target:{sign}.3f}, so more cases would confirm a failure, "
+                            "not a pass")
+    notes: list[str] = []
+    at_least = None
+    if informative < needed:
+        if informative == 0:
+            return None, False, (f"not enough evidence: 0 informative cases, need {needed}; "
+                                 f"the two sides agree on all {n} cases, so more cases of the "
+                                 "same kind are unlikely to settle it (if agreement on every "
+                                 "case is the pass you want, as for a format check, set "
+                                 "min_informative: 0 on this gate)")
+        at_least = math.ceil(needed * n / informative)
+        notes.append(f"not enough evidence: {_cases(informative, 'informative case')}, "
+                     f"need {needed}")
+    n_bound = cases_to_clear(estimate, target, discordance=discordance, sd=sd, alpha=alpha,
+                             power=power)
+    if n_bound is None:
+        if at_least is not None:
+            notes.append(f"at least {at_least - n:,} more cases ({at_least:,} in all) to reach "
+                         f"{needed} informative ones, more if their differences vary")
+        return None, False, "; ".join(notes) or "no spread to extrapolate a case count from"
+    total = round_cases(max(n_bound, at_least or 0, n + 1))
+    if total > CASES_CAP:  # no feasible amount of data: as good as the wrong side
+        return None, True, "; ".join(notes + [
+            f"the observed {what} {estimate:{sign}.3f} sits too close to the threshold "
+            f"{target:{sign}.3f}: more than {CASES_CAP:,} cases would be needed"])
+    notes.append(f"about {total - n:,} more cases ({total:,} in all) would likely settle it")
+    return total, False, "; ".join(notes)
+
+
+def _cases(k: int, noun: str) -> str:
+    """``1 informative case``, ``3 informative cases``."""
+    return f"{k} {noun}" if k == 1 else f"{k} {noun}s"
+
+
+def gate_cases(m: MetricDelta, gate: MetricGate, config: Gates) -> tuple[int | None, bool, str]:
+    """Paired cases at which this quality gate would likely be settled.
+
+    The observed Δ and spread are taken as the truth; the HOLD advice and the rollout plan
+    both use this, so they agree. Returns (cases in all or None, whether more data is unlikely
+    to pass, the reason in words).
+
+    Example:
+        >>> d = paired_delta([1.0] * 90 + [0.0] * 10, [1.0] * 85 + [0.0] * 15, bootstrap=False)
+        >>> gate_cases(d, MetricGate(margin=0.1), Gates())[0]
+        120
+    """
+    target = 0.0 if gate.superiority else -gate.margin
+    needed = config.min_informative if gate.min_informative is None else gate.min_informative
+    return _settle(m.delta, target, True, m.n, m.informative, needed, what="Δ",
+                   discordance=m.discordant / m.n if m.kind == "pass/fail" and m.n else None,
+                   sd=m.sd if m.kind != "pass/fail" else None, alpha=config.alpha,
+                   power=config.power)
+
+
+def metric_gate(m: MetricDelta, gate: MetricGate, config: Gates, name: str | None = None,
+                ) -> GateResult:
+    """One quality gate on a paired metric: bound, minimum of informative cases, advice.
+
+    Used by ``decide`` and by the calibration scenarios, so both measure the same rule.
+    """
+    name = name or m.metric
+    level = f"one-sided {1 - config.alpha:.0%}"
+    target = 0.0 if gate.superiority else -gate.margin
+    needed = config.min_informative if gate.min_informative is None else gate.min_informative
+    status = _verdict(m.bound_low, m.bound_high, target, higher_is_better=True)
+    short = status == "pass" and m.informative < needed
+    if short:
+        status = "inconclusive"
+    bound = m.bound_low if status != "fail" else m.bound_high
+    which = "lower" if status != "fail" else "upper"
+    what = "better than the incumbent" if gate.superiority else \
+        f"not worse than the incumbent by more than {gate.margin:g}"
+    errors = ""
+    lost = {"incumbent": m.errors_incumbent + m.scorer_failures_incumbent,
+            "candidate": m.errors_candidate + m.scorer_failures_candidate}
+    if any(lost.values()):
+        errors = (f"; errors {m.errors_incumbent}+{m.scorer_failures_incumbent} / "
+                  f"{m.errors_candidate}+{m.scorer_failures_candidate} (calls+scorer, "
+                  f"incumbent / candidate, counted as {'0' if m.errors == 'zero' else 'dropped'})")
+    evidence = (f"Δ {m.delta:+.3f}, {level} {which} bound {bound:+.3f} ({m.method}) vs "
+                f"{target:+.3f}; {m.incumbent.mean:.3f} → {m.candidate.mean:.3f}, "
+                f"n={m.n}, {m.informative} informative, p={m.p_value:.3g} ({m.test}){errors}")
+    extra, hopeless, advice = None, False, ""
+    if status == "inconclusive":
+        extra, hopeless, advice = gate_cases(m, gate, config)
+        if m.informative < needed:
+            evidence = (f"not enough evidence: {_cases(m.informative, 'informative case')}, "
+                        f"need {needed}; " + evidence)
+    return GateResult(f"{name}: {what}", f"> {target:+g}", m.delta, bound,
+                      f"{level} {which} bound, {m.method}", status, evidence, extra, advice,
+                      hopeless)
 
 
 def _win_share_gate(comparison: ComparisonLike, pairwise: pd.DataFrame | None,
@@ -223,24 +408,126 @@ def _win_share_gate(comparison: ComparisonLike, pairwise: pd.DataFrame | None,
     name = f"pairwise win share ≥ {target:g} (0.5 − margin {margin:g})"
     if pairwise is None:
         return GateResult(name, f"≥ {target:g}", float("nan"), float("nan"), "", "inconclusive",
-                          "no pairwise verdicts: pass pairwise=wb.pairwise(...) to decide")
+                          "no pairwise verdicts: pass pairwise=wb.pairwise(...) to decide",
+                          advice="no pairwise verdicts were given")
     outcomes = pairwise_outcomes(pairwise, comparison, cand, errors=config.errors)
     failed = len(outcomes) - int(pairwise["outcome"].notna().sum())
     ws = win_share(list(outcomes), alpha=config.alpha)
+    judge_errors = int(pairwise["outcome"].isna().sum())
+    return win_share_gate(ws, config, name=name, failed=failed, judge_errors=judge_errors)
+
+
+def win_share_gate(ws: WinShare, config: Gates, *, name: str | None = None, failed: int = 0,
+                   judge_errors: int = 0) -> GateResult:
+    """The win-share gate on a ``WinShare``: bound, minimum of decided verdicts, advice."""
+    margin = float(config.win_share_margin or 0.0)
+    target = 0.5 - margin
+    level = f"one-sided {1 - config.alpha:.0%}"
+    name = name or f"pairwise win share ≥ {target:g} (0.5 − margin {margin:g})"
+    decided = ws.wins + ws.losses
+    needed = config.min_informative
     status = _verdict(ws.bound_low, ws.bound_high, target, higher_is_better=True) \
         if ws.n else "inconclusive"
+    short = status == "pass" and decided < needed
+    if short:
+        status = "inconclusive"
     bound = ws.bound_low if status != "fail" else ws.bound_high
     which = "lower" if status != "fail" else "upper"
-    extra = cases_to_clear(ws.share - 0.5, -margin, alpha=config.alpha, power=config.power,
-                           sd=ws.sd) if status == "inconclusive" and ws.n > 1 else None
-    judge_errors = int(pairwise["outcome"].isna().sum())
     evidence = (f"{ws.share:.3f} = ({ws.wins} wins + ½·{ws.ties} ties) / {ws.n}, {level} "
                 f"{which} bound {bound:.3f} ({ws.method}) vs {target:g}"
                 + (f"; {failed} failed candidate call(s) counted as losses" if failed else "")
                 + (f"; {judge_errors} case(s) without a verdict left out" if judge_errors
                    else ""))
-    return GateResult(name, f"≥ {target:g}", ws.share, bound, f"{level} {which} bound, t",
-                      status, evidence, extra)
+    extra, hopeless, advice = None, False, ""
+    if status == "inconclusive":
+        extra, hopeless, advice = _settle(
+            ws.share, target, True, ws.n, decided, needed, what="win share",
+            sd=ws.sd if ws.sd and ws.sd > 0 else None, alpha=config.alpha, power=config.power)
+        if hopeless and ws.losses > ws.wins:
+            advice += f" (the candidate lost {ws.losses} and won {ws.wins})"
+        if decided < needed:
+            evidence = (f"not enough evidence: {_cases(decided, 'decided verdict')} (wins + "
+                        f"losses), need {needed}; " + evidence)
+    return GateResult(name, f"≥ {target:g}", ws.share, bound, f"{level} {which} bound",
+                      status, evidence, extra, advice, hopeless)
+
+
+def _rate_cases(est: Estimate, ceiling: float, alpha: float, power: float) -> int | None:
+    """Cases that would likely bring an error-rate bound under its ceiling.
+
+    The observed rate and calls per case are taken as the truth; no correlation is assumed,
+    so this is a lower bound on the need.
+    """
+    if est.cases <= 0 or est.calls <= 0:
+        return None
+    per_case = est.calls / est.cases
+    za, zb = float(sps.norm.ppf(1 - alpha)), float(sps.norm.ppf(power))
+    rate = max(est.value, 0.0)
+    gap = ceiling - rate
+    if gap <= 0:
+        return None
+    # no errors at all: the bound is about z²/n (Wilson, Tango); otherwise normal power
+    calls = max(za * za * (1 - ceiling) / ceiling,
+                (za + zb) ** 2 * max(rate * (1 - rate), 1e-12) / gap ** 2)
+    return max(est.cases + 1, math.ceil(calls / per_case))
+
+
+def _ceiling(est: Estimate | None, ceiling: float, label: str, unit: str, level: str,
+             *, what: str, config: Gates | None = None) -> GateResult:
+    """A gate on an upper bound: cost ratio, latency, error rates."""
+    gate = f"{label} ≤ {ceiling:g}{unit}"
+    if est is None:
+        return GateResult(gate, f"≤ {ceiling:g}", float("nan"), float("nan"), "",
+                          "inconclusive", f"no {what} recorded for both configurations",
+                          advice=f"no {what} recorded for both configurations")
+    rate = what.startswith("error")
+
+    def fmt(x: float) -> str:
+        return f"{x:+.2%}" if what == "error-rate increase" else f"{x:.2%}" if rate else \
+            f"{x:.4g}{unit}"
+
+    status = _verdict(est.bound_low, est.bound_high, ceiling, higher_is_better=False)
+    bound = est.bound_high if status != "fail" else est.bound_low
+    which = "upper" if status != "fail" else "lower"
+    evidence = f"{fmt(est.value)}, {level} {which} bound {fmt(bound)} ({est.method})"
+    if rate and est.calls:
+        evidence += f"; {est.informative} of {est.cases} cases hold an error"
+    advice, hopeless, extra = "", False, None
+    if status == "inconclusive":
+        if est.value >= ceiling:
+            hopeless = True
+            advice = (f"observed {what} {fmt(est.value)} is at or above the ceiling "
+                      f"{fmt(ceiling)}, so more cases would confirm a failure, not a pass")
+        elif rate and config is not None:
+            extra = _rate_cases(est, ceiling, config.alpha, config.power)
+            if extra is not None and extra > CASES_CAP:
+                extra = None
+            advice = (f"about {round_cases(extra):,} cases in all would likely bring the bound "
+                      f"under {fmt(ceiling)} (bound {fmt(bound)} now)" if extra is not None
+                      else f"more cases would narrow the {what} bound ({fmt(bound)} now)")
+            extra = round_cases(extra) if extra is not None else None
+        else:
+            advice = f"more cases would narrow the {what} bound ({fmt(bound)} now)"
+    return GateResult(gate, f"≤ {ceiling:g}", est.value, bound, f"{level} {which} bound, "
+                      f"{est.method}", status, evidence, extra, advice, hopeless)
+
+
+def _cost_gate(paired: PairedComparison, ceiling: float, level: str) -> GateResult:
+    """Cost ratio ceiling; with a free incumbent, the difference per 1k requests decides."""
+    ratio = paired.estimates.get("cost_ratio")
+    diff = paired.estimates.get("cost_per_1k_diff")
+    if ratio is not None or diff is None:
+        return _ceiling(ratio, ceiling, "cost per case ÷ incumbent's", "×", level,
+                        what="cost")
+    gate = f"cost per case ÷ incumbent's ≤ {ceiling:g}×"
+    if diff.candidate == 0:
+        return GateResult(gate, f"≤ {ceiling:g}", 0.0, 0.0, "both free", "pass",
+                          "both configurations recorded $0 per request: no cost change")
+    return GateResult(
+        gate, f"≤ {ceiling:g}", float("inf"), float("inf"), "no ratio (free incumbent)", "fail",
+        f"the incumbent recorded $0 per request (self-hosted or price 0), so no ratio exists; "
+        f"the candidate adds ${diff.value:.4f} per 1k requests [{diff.low:.4f}, {diff.high:.4f}]"
+        f" ({diff.method}); gate it with cost_increase_max_per_1k_usd instead")
 
 
 def decide(
@@ -257,7 +544,9 @@ def decide(
     comparison was logged with (``cmp.meta["roles"]``). ``gates=None`` applies
     ``Gates.default`` over every scorer. A comparison that stopped early can at most HOLD.
     ``pairwise`` (the table from ``wb.pairwise``) feeds the ``win_share_margin`` gate; cases
-    the candidate failed count as losses under ``errors: zero`` (Settled 8).
+    the candidate failed count as losses under ``errors: zero`` (Settled 8). The error-rate
+    gates (failed calls and scorer failures, clustered by case) are always on, and no quality
+    gate passes on fewer than ``min_informative`` informative cases.
 
     Example:
         >>> d = wb.decide(cmp, wb.Gates.load("examples/triage-gates.yaml"))  # doctest: +SKIP
@@ -274,61 +563,40 @@ def decide(
         raise ConfigError("decide needs a candidate and an incumbent",
                           fix="Pass candidate=(model, variant) and incumbent=(model, variant), "
                           "or set candidate:/incumbent: in the gates file.")
-    if not config.metrics and gates is not None and not any(
-            getattr(config, k) is not None for k in ("cost_ratio_max", "latency_p95_max_s",
-                                                      "latency_p95_increase_max_s",
-                                                      "error_rate_max", "win_share_margin")):
-        raise ConfigError("the gates file gates nothing",
-                          fix="Add metrics: {<scorer>: {margin: 0.02}} or a cost/latency/error "
-                          "ceiling.")
+    unknown = [m for m in config.metrics if m not in comparison.scorers]
+    if unknown:
+        raise ConfigError(f"the gates name metric(s) {unknown} that this comparison has no "
+                          "scorer for", fix="Use scorer names of this comparison: "
+                          f"{', '.join(comparison.scorers) or '(none)'}.")
     paired = compare_configs(comparison, cand, inc, list(config.metrics) or None,
                              errors=config.errors, alpha=config.alpha,
                              correction=config.correction, seed=config.seed)
     level = f"one-sided {1 - config.alpha:.0%}"
-    results: list[GateResult] = []
-    for name, gate in config.metrics.items():
-        m = paired.metrics[name]
-        target = 0.0 if gate.superiority else -gate.margin
-        status = _verdict(m.bound_low, m.bound_high, target, higher_is_better=True)
-        bound = m.bound_low if status != "fail" else m.bound_high
-        which = "lower" if status != "fail" else "upper"
-        what = "better than the incumbent" if gate.superiority else \
-            f"not worse than the incumbent by more than {gate.margin:g}"
-        extra = None
-        if status == "inconclusive":
-            extra = cases_to_clear(
-                m.delta, target, alpha=config.alpha, power=config.power,
-                discordance=m.discordant / m.n if m.kind == "pass/fail" else None,
-                sd=m.sd if m.kind != "pass/fail" else None)
-        evidence = (f"Δ {m.delta:+.3f}, {level} {which} bound {bound:+.3f} ({m.method}) vs "
-                    f"{target:+.3f}; {m.incumbent.mean:.3f} → {m.candidate.mean:.3f}, "
-                    f"n={m.n}, p={m.p_value:.3g} ({m.test})")
-        results.append(GateResult(f"{name}: {what}", f"> {target:+g}", m.delta, bound,
-                                  f"{level} {which} bound, {m.method}", status, evidence,
-                                  extra))
-    ceilings = [("cost_ratio_max", "cost_ratio", "cost per case ÷ incumbent's", "×"),
-                ("latency_p95_max_s", "latency_p95_s.candidate", "latency p95 (s)", "s"),
-                ("latency_p95_increase_max_s", "latency_p95_s", "latency p95 increase (s)", "s"),
-                ("error_rate_max", "error_rate", "error rate", "")]
-    for key, est_name, label, unit in ceilings:
-        ceiling = getattr(config, key)
-        if ceiling is None:
-            continue
-        est = paired.estimates.get(est_name)
-        if est is None:
-            results.append(GateResult(f"{label} ≤ {ceiling:g}", f"≤ {ceiling:g}", float("nan"),
-                                      float("nan"), "", "inconclusive",
-                                      f"no {label} recorded for both configurations"))
-            continue
-        status = _verdict(est.bound_low, est.bound_high, ceiling, higher_is_better=False)
-        bound = est.bound_high if status != "fail" else est.bound_low
-        which = "upper" if status != "fail" else "lower"
-        results.append(GateResult(
-            f"{label} ≤ {ceiling:g}{unit}", f"≤ {ceiling:g}", est.value, bound,
-            f"{level} {which} bound, {est.method}", status,
-            f"{est.value:.4g}{unit}, {level} {which} bound {bound:.4g}{unit} ({est.method})"))
+    results: list[GateResult] = [metric_gate(paired.metrics[name], gate, config, name)
+                                 for name, gate in config.metrics.items()]
     if config.win_share_margin is not None:
         results.append(_win_share_gate(comparison, pairwise, cand, config, level))
+    if config.cost_ratio_max is not None:
+        results.append(_cost_gate(paired, config.cost_ratio_max, level))
+    if config.cost_increase_max_per_1k_usd is not None:
+        results.append(_ceiling(paired.estimates.get("cost_per_1k_diff"),
+                                config.cost_increase_max_per_1k_usd,
+                                "cost increase per 1k requests ($)", "", level, what="cost"))
+    if config.latency_p95_max_s is not None:
+        results.append(_ceiling(paired.estimates.get("latency_p95_s.candidate"),
+                                config.latency_p95_max_s, "latency p95 (s)", "s", level,
+                                what="latency"))
+    if config.latency_p95_increase_max_s is not None:
+        results.append(_ceiling(paired.estimates.get("latency_p95_s"),
+                                config.latency_p95_increase_max_s, "latency p95 increase (s)",
+                                "s", level, what="latency"))
+    results.append(_ceiling(paired.estimates.get("error_rate"), config.error_rate_max,
+                            "error rate (calls + scorer failures)", "", level,
+                            what="error rate", config=config))
+    results.append(_ceiling(paired.estimates.get("error_rate_increase"),
+                            config.error_rate_increase_max,
+                            "error rate increase over the incumbent", "", level,
+                            what="error-rate increase", config=config))
     if config.max_slice_regressions is not None:
         reg = paired.regressions()
         reg = reg[reg["metric"].isin(list(config.metrics) or list(paired.metrics))]
@@ -356,6 +624,7 @@ def decide(
     if simulated:
         notes.append(f"SIMULATED models ({', '.join(simulated)}): this decision shows the "
                      "method, not the quality of real models")
-    notes.append(f"errors counted as {'score 0' if config.errors == 'zero' else 'dropped pairs'}"
-                 f"; bootstrap seed {config.seed}")
+    counted = "score 0" if config.errors == "zero" else "dropped pairs"
+    notes.append(f"failed calls and scorer failures counted as {counted} and as errors; "
+                 f"bootstrap seed {config.seed}")
     return Decision(outcome, cand, inc, results, config, paired, notes)

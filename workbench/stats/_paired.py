@@ -2,19 +2,21 @@
 
 Every comparison here is paired: both configurations answered the same cases, so the statistics
 work on per-case differences ``d = candidate − incumbent`` (repeats averaged within a case
-first, which makes the case the cluster). Methods, chosen by simulation
-(``benchmarks/stats_calibration.py`` prints coverage and error rates):
+first, which makes the case the cluster). Methods, chosen by measured error rates on the
+scenario grid (``benchmarks/stats_calibration.py``; see ``_bounds.py`` for the reasons):
 
-- pass/fail scores: the Agresti–Min adjusted Wald interval for a difference of paired
-  proportions and the mid-p McNemar test (Fagerland, Lydersen & Laake 2013, 2014). A BCa
-  bootstrap of the same difference under-covered here (91–93% at n = 50–200 with few discordant
-  pairs), so it is reported alongside, not used for gates;
-- continuous scores: the paired t interval (the CLT interval with t quantiles) and the Wilcoxon
-  signed-rank test (or paired t on request), with a BCa bootstrap interval alongside;
-- cost: the ratio of mean costs with a paired bootstrap interval; latency: p50/p95 differences
-  with a paired percentile bootstrap.
+- pass/fail scores: Tango's score interval for a difference of paired proportions and the
+  mid-p McNemar test (Fagerland, Lydersen & Laake 2013, 2014);
+- continuous scores: the t interval after Hall's skewness-removing transformation, or an
+  exact sign bound when fewer than 10 cases differ (or the differences have no spread), and
+  the Wilcoxon signed-rank test (or paired t on request); a BCa bootstrap interval alongside;
+- cost: the ratio of mean costs with a paired bootstrap interval (a difference in dollars per
+  1,000 requests when the incumbent costs nothing); latency: p50/p95 differences with a paired
+  percentile bootstrap; error rates (failed calls and scorer failures) clustered by case.
 
 Gates use one-sided bounds at level α: the two-sided (1 − 2α) interval's bounds (Settled 15).
+Missing scores follow one rule (``_scores.py``): failed calls and scorer failures score 0
+(``errors="zero"``) or are dropped, and are counted per side.
 """
 
 from __future__ import annotations
@@ -28,15 +30,23 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
-from statsmodels.stats.proportion import proportion_confint
 
 from workbench.errors import ConfigError
 
+from ._bounds import (
+    SPARSE_BELOW,
+    clustered_rate,
+    clustered_rate_difference,
+    mean_interval,
+    tango_interval,
+    tango_pvalue,
+)
 from ._ci import MeanCI, mean_ci
+from ._scores import failed_rows, score_status
 
 __all__ = [
     "ConfigRef", "Estimate", "MetricDelta", "PairedComparison", "compare_configs",
-    "mcnemar_midp", "paired_delta",
+    "mcnemar_midp", "noninferiority_pvalue", "paired_delta",
 ]
 
 ConfigRef = tuple[str, str]
@@ -76,14 +86,12 @@ def mcnemar_midp(b: int, c: int) -> float:
 
 
 def agresti_min(b: int, c: int, n: int, confidence: float) -> tuple[float, float]:
-    """Agresti–Min adjusted Wald interval of p(candidate) − p(incumbent) for paired pass/fail.
+    """Agresti–Min adjusted Wald interval of p(candidate) − p(incumbent), for reference.
 
-    ``b`` = incumbent passes and candidate fails, ``c`` = the reverse, ``n`` pairs. Adds ½ to
-    each cell of the 2×2 table (Agresti & Min 2005), one of the intervals Fagerland, Lydersen
-    & Laake (2014) recommend. Its exact coverage, enumerated over all tables, stays within
-    94.7–97.5% for n = 50–200 and 10–40% discordance (the plain Wald interval drops to 93%;
-    the Bonett–Price +1 adjustment reaches 98.7%); a BCa bootstrap of the same difference
-    covered 91–93% in our simulations.
+    ``b`` = incumbent passes and candidate fails, ``c`` = the reverse, ``n`` pairs; adds ½ to
+    each cell of the 2×2 table (Agresti & Min 2005). No longer used by gates: its one-sided
+    bound promoted a candidate 2 points worse and never better 13% of the time at n = 100
+    (exact enumeration), where Tango's score interval holds the level (``_bounds.py``).
 
     Example:
         >>> [round(x, 4) for x in agresti_min(2, 9, 50, 0.95)]
@@ -135,6 +143,8 @@ class MetricDelta:
     (candidate − incumbent); ``bound_low``/``bound_high`` the one-sided bounds at ``alpha``
     that gates decide on. ``bca_low``/``bca_high`` is the BCa bootstrap interval and
     ``clt_low``/``clt_high`` the normal-approximation interval, shown alongside.
+    ``informative`` counts the cases that carry information about the difference
+    (discordant pairs for pass/fail, non-zero differences otherwise): gates need a minimum.
     """
 
     metric: str
@@ -163,8 +173,16 @@ class MetricDelta:
     bca_method: str = ""
     clt_low: float = float("nan")
     clt_high: float = float("nan")
+    informative: int = 0
+    """Discordant pairs (pass/fail) or cases with a non-zero difference (continuous)."""
     errors_incumbent: int = 0
+    """Failed calls of the incumbent on the paired cases."""
     errors_candidate: int = 0
+    scorer_failures_incumbent: int = 0
+    """Outputs this metric's scorer failed on (raised, or NaN where others scored)."""
+    scorer_failures_candidate: int = 0
+    not_applicable: int = 0
+    """Cases left out of this metric because no output of theirs could be scored."""
     errors: str = "zero"
     repeats: int = 1
     within_var_incumbent: float = float("nan")
@@ -190,6 +208,15 @@ class MetricDelta:
         return d
 
 
+def _span(a: np.ndarray[Any, Any], b: np.ndarray[Any, Any]) -> tuple[float, float]:
+    """The range a per-case difference can take: ±1 for scores in [0, 1], else observed."""
+    lo, hi = float(min(a.min(), b.min())), float(max(a.max(), b.max()))
+    if lo >= 0.0 and hi <= 1.0:
+        lo, hi = 0.0, 1.0
+    width = max(hi - lo, 1e-12)
+    return -width, width
+
+
 def paired_delta(
     incumbent: Sequence[float] | np.ndarray[Any, Any],
     candidate: Sequence[float] | np.ndarray[Any, Any],
@@ -204,27 +231,30 @@ def paired_delta(
 ) -> MetricDelta:
     """Paired difference of per-case scores (candidate − incumbent): interval, bounds, test.
 
-    Pass/fail scores (every value 0 or 1) get the Agresti–Min interval and the mid-p McNemar
-    test; other scores the paired t interval and the Wilcoxon signed-rank test
-    (``test="t"`` for the paired t test). NaN pairs are dropped.
+    Pass/fail scores (every value 0 or 1) get Tango's score interval and the mid-p McNemar
+    test; other scores the Hall-transformed t interval (an exact sign bound when fewer than 10
+    cases differ or the differences have no spread) and the Wilcoxon signed-rank test
+    (``test="t"`` for the paired t test). NaN pairs are dropped. No interval has zero width.
 
     Example:
         >>> d = paired_delta([1, 1, 0, 1, 0] * 20, [1, 1, 1, 1, 0] * 20, bootstrap=False)
-        >>> d.kind, round(d.delta, 2), d.worse, d.better, d.test
-        ('pass/fail', 0.2, 0, 20, 'mid-p McNemar')
+        >>> d.kind, round(d.delta, 2), d.worse, d.better, d.test, d.method
+        ('pass/fail', 0.2, 0, 20, 'mid-p McNemar', 'Tango score')
     """
     a = np.asarray(incumbent, dtype=float)
     b = np.asarray(candidate, dtype=float)
     if a.shape != b.shape:
-        raise ValueError("incumbent and candidate need one score per case each")
+        raise ConfigError("incumbent and candidate need one score per case each",
+                          fix="Pass two arrays of the same length, paired by case.")
     keep = ~(np.isnan(a) | np.isnan(b))
     a, b = a[keep], b[keep]
     n = int(a.size)
     nan = float("nan")
     if n == 0:
         empty = mean_ci([])
-        return MetricDelta(metric, "continuous", 0, empty, empty, nan, nan, nan, "none", nan,
-                           nan, nan, "none", nan, nan, 0, 0, confidence=confidence, alpha=alpha)
+        return MetricDelta(metric, "continuous", 0, empty, empty, nan, -1.0, 1.0,
+                           "none (no paired case)", -1.0, 1.0, 1.0, "none", nan, nan, 0, 0,
+                           confidence=confidence, alpha=alpha)
     d = b - a
     mean = float(d.mean())
     sd = float(d.std(ddof=1)) if n > 1 else 0.0
@@ -235,23 +265,21 @@ def paired_delta(
     clt = (mean - z * se, mean + z * se)
     if binary:
         kind: Literal["pass/fail", "continuous"] = "pass/fail"
-        low, high = agresti_min(worse, better, n, confidence)
-        bound_low, bound_high = agresti_min(worse, better, n, 1 - 2 * alpha)
-        method = "Agresti–Min"
+        low, high = tango_interval(worse, better, n, confidence)
+        bound_low, bound_high = tango_interval(worse, better, n, 1 - 2 * alpha)
+        method = "Tango score"
         p_value, test_name = mcnemar_midp(worse, better), "mid-p McNemar"
     else:
         kind = "continuous"
-        method = "paired t"
-        if sd == 0.0:
-            low = high = bound_low = bound_high = mean
-        else:
-            low, high = (float(x) for x in sps.t.interval(confidence, n - 1, mean, se))
-            bound_low, bound_high = (float(x) for x in
-                                     sps.t.interval(1 - 2 * alpha, n - 1, mean, se))
+        iv = mean_interval(d, confidence=confidence, alpha=alpha, span=_span(a, b),
+                           informative=worse + better)
+        low, high, bound_low, bound_high, method = (iv.low, iv.high, iv.bound_low,
+                                                    iv.bound_high, iv.method)
         if worse + better == 0:
             p_value, test_name = 1.0, "Wilcoxon signed-rank" if test != "t" else "paired t"
         elif test == "t":
-            p_value, test_name = float(sps.ttest_rel(b, a).pvalue), "paired t"
+            p_value = float(sps.ttest_rel(b, a).pvalue) if sd > 0 else 0.0
+            test_name = "paired t"
         else:
             p_value = float(sps.wilcoxon(b, a, zero_method="zsplit").pvalue)
             test_name = "Wilcoxon signed-rank"
@@ -264,8 +292,44 @@ def paired_delta(
         metric, kind, n, mean_ci(a, confidence=confidence), mean_ci(b, confidence=confidence),
         mean, float(low), float(high), method, float(bound_low), float(bound_high), p_value,
         test_name, mean / sd if sd > 0 else 0.0, sd, worse, better, bca[0], bca[1], bca_method,
-        float(clt[0]), float(clt[1]), confidence=confidence, alpha=alpha,
+        float(clt[0]), float(clt[1]), informative=worse + better, confidence=confidence,
+        alpha=alpha,
     )
+
+
+def noninferiority_pvalue(incumbent: Sequence[float] | np.ndarray[Any, Any],
+                          candidate: Sequence[float] | np.ndarray[Any, Any], margin: float, *,
+                          min_informative: int = SPARSE_BELOW) -> float:
+    """One-sided p-value of H0 "the candidate is worse by ``margin`` or more".
+
+    By the gates' methods: Tango's score test for pass/fail, Hall's transformed t otherwise.
+
+    1.0 when fewer than ``min_informative`` cases differ or the differences have no spread:
+    such data cannot show non-inferiority (the routing table uses this).
+
+    Example:
+        >>> noninferiority_pvalue([1.0] * 12, [1.0] * 12, 0.02)   # 12 agreeing cases
+        1.0
+    """
+    a = np.asarray(incumbent, dtype=float)
+    b = np.asarray(candidate, dtype=float)
+    keep = ~(np.isnan(a) | np.isnan(b))
+    a, b = a[keep], b[keep]
+    d = b - a
+    n, k = int(d.size), int((d != 0).sum())
+    if n < 3 or k < min_informative:
+        return 1.0
+    if np.all(np.isin(a, (0.0, 1.0))) and np.all(np.isin(b, (0.0, 1.0))):
+        return tango_pvalue(int((d < 0).sum()), int((d > 0).sum()), n, -margin)
+    s = float(d.std(ddof=1))
+    if s == 0.0:
+        return 1.0
+    mean = float(d.mean())
+    gamma = float(np.mean((d - mean) ** 3) / s ** 3)
+    t0 = math.sqrt(n) * (mean + margin) / s
+    g = t0 + gamma * t0 ** 2 / (3 * math.sqrt(n)) + gamma ** 2 * t0 ** 3 / (27 * n) \
+        + gamma / (6 * math.sqrt(n))
+    return float(sps.t.sf(g, n - 1))
 
 
 @dataclass(frozen=True)
@@ -283,6 +347,12 @@ class Estimate:
     bound_high: float
     method: str
     kind: Literal["ratio", "difference", "rate", "value"]
+    informative: int = 0
+    """For error rates: the cases holding an error (or a difference in errors)."""
+    calls: int = 0
+    """For error rates: the calls (or paired calls) the rate is over."""
+    cases: int = 0
+    """For error rates: the cases those calls belong to (the clusters)."""
 
 
 @dataclass
@@ -353,11 +423,11 @@ def _config_rows(results: pd.DataFrame, config: ConfigRef, role: str) -> pd.Data
     return rows
 
 
-def _per_case(rows: pd.DataFrame, column: str, errors: Errors) -> tuple[pd.Series, float]:
-    """Case → mean over repeats (errors as 0, or the case dropped), and within-case variance."""
-    values = rows[column].astype("float64")
-    failed = rows["error_type"].notna() | values.isna()
-    values = values.fillna(0.0) if errors == "zero" else values.where(~failed)
+def _per_case(rows: pd.DataFrame, values: pd.Series, errors: Errors) -> tuple[pd.Series, float]:
+    """Case → mean over repeats, and the mean within-case variance.
+
+    NaN rows are left out; with ``errors="drop"`` a case with a failed row is dropped whole.
+    """
     grouped = values.groupby(rows["case_id"].astype(str), observed=True)
     means = grouped.mean() if errors == "zero" else grouped.agg(
         lambda s: s.mean() if s.notna().all() else float("nan"))
@@ -425,18 +495,39 @@ def compare_configs(
     pairs = pd.DataFrame({"case_id": shared})
     out: dict[str, MetricDelta] = {}
     repeats = int(max(r.groupby("case_id", observed=True).size().max() for r in rows.values()))
-    errs = {role: int(r[r["case_id"].astype(str).isin(shared)]["error_type"].notna().sum())
-            for role, r in rows.items()}
+    rows = {role: r[r["case_id"].astype(str).isin(shared)] for role, r in rows.items()}
+    errs = {role: int(r["error_type"].notna().sum()) for role, r in rows.items()}
+    both = pd.concat([rows["incumbent"], rows["candidate"]])
+    side = np.repeat(["incumbent", "candidate"], [len(rows["incumbent"]), len(rows["candidate"])])
     for i, name in enumerate(names):
-        per_side = {role: _per_case(r, f"score.{name}", errors) for role, r in rows.items()}
+        status = score_status(both.reset_index(drop=True), name, errors)
+        per_side, failures = {}, {}
+        for role in ("incumbent", "candidate"):
+            mask = side == role
+            values = pd.Series(status.value.to_numpy()[mask], index=rows[role].index)
+            per_side[role] = _per_case(rows[role], values, errors)
+            failures[role] = int(status.scorer_failed.to_numpy()[mask].sum())
+        not_applicable = int(both.reset_index(drop=True)["case_id"].astype(str)[
+            status.not_applicable].nunique())
         a = per_side["incumbent"][0].reindex(shared).to_numpy()
         b = per_side["candidate"][0].reindex(shared).to_numpy()
         delta = paired_delta(a, b, metric=name, confidence=confidence, alpha=alpha, test=test,
                              seed=seed + i, n_resamples=n_resamples)
         out[name] = replace(delta, errors_incumbent=errs["incumbent"],
-                            errors_candidate=errs["candidate"], errors=errors,
+                            errors_candidate=errs["candidate"],
+                            scorer_failures_incumbent=failures["incumbent"],
+                            scorer_failures_candidate=failures["candidate"],
+                            not_applicable=not_applicable, errors=errors,
                             repeats=repeats, within_var_incumbent=per_side["incumbent"][1],
                             within_var_candidate=per_side["candidate"][1])
+        for role in ("incumbent", "candidate"):
+            if failures[role]:
+                notes.append(f"{name}: the scorer failed on {failures[role]} {role} output(s), "
+                             + ("counted as score 0 and as errors" if errors == "zero"
+                                else "dropped and counted as errors"))
+        if not_applicable:
+            notes.append(f"{name}: {not_applicable} case(s) could not be scored on any side "
+                         "(not applicable) and are left out of this metric")
         pairs[f"{name}.incumbent"], pairs[f"{name}.candidate"] = a, b
         pairs[f"{name}.delta"] = b - a
     slice_cols = [c for c in results.columns if c.startswith("slice.")]
@@ -445,14 +536,16 @@ def compare_configs(
         labels = first.set_index(first["case_id"].astype(str))[slice_cols].reindex(shared)
         for col in slice_cols:
             pairs[col] = labels[col].to_numpy()
-    estimates = _estimates(rows, shared, confidence, alpha, seed, n_resamples)
+    estimates = _estimates(rows, shared, list(comparison.scorers), confidence, alpha, seed,
+                           n_resamples)
     slices = _slices(pairs, names, slice_cols, confidence, alpha, correction, test)
     return PairedComparison(candidate, incumbent, len(shared), out, estimates, slices, pairs,
                             errors, correction, alpha, confidence, seed, notes)
 
 
-def _estimates(rows: dict[str, pd.DataFrame], shared: list[str], confidence: float,
-               alpha: float, seed: int, n_resamples: int) -> dict[str, Estimate]:
+def _estimates(rows: dict[str, pd.DataFrame], shared: list[str], scorers: list[str],
+               confidence: float, alpha: float, seed: int, n_resamples: int
+               ) -> dict[str, Estimate]:
     out: dict[str, Estimate] = {}
     levels = [confidence, 1 - 2 * alpha]
 
@@ -463,16 +556,29 @@ def _estimates(rows: dict[str, pd.DataFrame], shared: list[str], confidence: flo
 
     cost_a, cost_b = per_case("incumbent", "cost_usd"), per_case("candidate", "cost_usd")
     keep = ~(np.isnan(cost_a) | np.isnan(cost_b))
-    if keep.sum() > 2 and cost_a[keep].sum() > 0:
+    if keep.sum() > 2:
         ca, cb = cost_a[keep], cost_b[keep]
-        ratio = float(cb.mean() / ca.mean())
-        if np.ptp(cb / np.where(ca > 0, ca, 1)) == 0 and np.all(ca > 0):
-            ivs, label = [(ratio, ratio), (ratio, ratio)], "exact (constant ratio)"
+        if ca.sum() > 0:
+            ratio = float(cb.mean() / ca.mean())
+            if np.ptp(cb / np.where(ca > 0, ca, 1)) == 0 and np.all(ca > 0):
+                ivs, label = [(ratio, ratio), (ratio, ratio)], "exact (constant ratio)"
+            else:
+                ivs, label = _bootstrap((ca, cb), lambda x, y, axis: y.mean(axis=axis)
+                                        / x.mean(axis=axis), levels, seed, n_resamples)
+            out["cost_ratio"] = Estimate("cost_ratio", float(ca.mean()), float(cb.mean()),
+                                         ratio, *ivs[0], *ivs[1], label, "ratio")
+        # dollars per 1,000 requests: the figure that still means something when the
+        # incumbent costs nothing (self-hosted, price 0), where no ratio exists
+        diff = 1000.0 * (cb - ca)
+        per_1k = float(diff.mean())
+        if np.ptp(diff) == 0:
+            ivs, label = [(per_1k, per_1k)] * 2, "exact (constant difference)"
         else:
-            ivs, label = _bootstrap((ca, cb), lambda x, y, axis: y.mean(axis=axis)
-                                    / x.mean(axis=axis), levels, seed, n_resamples)
-        out["cost_ratio"] = Estimate("cost_ratio", float(ca.mean()), float(cb.mean()), ratio,
-                                     *ivs[0], *ivs[1], label, "ratio")
+            ivs, label = _bootstrap((diff,), lambda x, axis: x.mean(axis=axis), levels, seed,
+                                    n_resamples)
+        out["cost_per_1k_diff"] = Estimate("cost_per_1k_diff", 1000.0 * float(ca.mean()),
+                                           1000.0 * float(cb.mean()), per_1k, *ivs[0],
+                                           *ivs[1], label, "difference")
     lat_a, lat_b = per_case("incumbent", "latency_s"), per_case("candidate", "latency_s")
     keep = ~(np.isnan(lat_a) | np.isnan(lat_b))
     if keep.sum() > 2:
@@ -495,18 +601,27 @@ def _estimates(rows: dict[str, pd.DataFrame], shared: list[str], confidence: flo
         out["latency_p95_s.candidate"] = Estimate("latency_p95_s.candidate",
                                                   float(np.percentile(la, 95)), pb, pb,
                                                   *ivs[0], *ivs[1], label, "value")
-    rates = {}
-    for role in ("incumbent", "candidate"):
-        r = rows[role][rows[role]["case_id"].astype(str).isin(shared)]
-        rates[role] = (int(r["error_type"].notna().sum()), len(r))
-    failed, total = rates["candidate"]
-    rate = failed / total
-    low, high = proportion_confint(failed, total, alpha=1 - confidence, method="wilson")
-    blow, bhigh = proportion_confint(failed, total, alpha=2 * alpha, method="wilson")
-    out["error_rate"] = Estimate(  # the candidate's rate; the bounds clipped to contain it
-        "error_rate", rates["incumbent"][0] / rates["incumbent"][1], rate, rate,
-        min(float(low), rate), max(float(high), rate), min(float(blow), rate),
-        max(float(bhigh), rate), "Wilson", "rate")
+    failed = {role: failed_rows(rows[role], scorers).groupby(
+        rows[role]["case_id"].astype(str), observed=True).agg(["sum", "size"]).reindex(shared)
+        .fillna(0.0) for role in ("incumbent", "candidate")}
+    f_inc = failed["incumbent"]["sum"].to_numpy(float)
+    m_inc = failed["incumbent"]["size"].to_numpy(float)
+    f_cand = failed["candidate"]["sum"].to_numpy(float)
+    m_cand = failed["candidate"]["size"].to_numpy(float)
+    inc_rate = float(f_inc.sum() / m_inc.sum()) if m_inc.sum() else float("nan")
+    iv = clustered_rate(f_cand, m_cand, confidence=confidence, alpha=alpha)
+    rate = float(f_cand.sum() / m_cand.sum()) if m_cand.sum() else float("nan")
+    out["error_rate"] = Estimate("error_rate", inc_rate, rate, rate, iv.low, iv.high,
+                                 iv.bound_low, iv.bound_high, iv.method, "rate", iv.informative,
+                                 int(m_cand.sum()), len(shared))
+    calls = np.minimum(m_inc, m_cand)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share_a = np.where(m_inc > 0, f_inc / m_inc, 0.0) * calls
+        share_b = np.where(m_cand > 0, f_cand / m_cand, 0.0) * calls
+    iv = clustered_rate_difference(share_a, share_b, calls, confidence=confidence, alpha=alpha)
+    out["error_rate_increase"] = Estimate(
+        "error_rate_increase", inc_rate, rate, rate - inc_rate, iv.low, iv.high, iv.bound_low,
+        iv.bound_high, iv.method, "difference", iv.informative, int(calls.sum()), len(shared))
     return out
 
 

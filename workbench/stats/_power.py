@@ -8,6 +8,7 @@ differences.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 from scipy import optimize
@@ -16,7 +17,43 @@ from statsmodels.stats.power import TTestPower
 
 from workbench.errors import ConfigError
 
-__all__ = ["SampleSize", "minimum_detectable_effect", "plan_sample_size"]
+__all__ = ["SampleSize", "cases_to_clear", "minimum_detectable_effect", "plan_sample_size",
+           "round_cases"]
+
+CASES_CAP = 100_000
+"""Beyond this many cases a count is no longer advice: say the difference is too close."""
+
+
+def round_cases(n: float) -> int:
+    """Round a case count up to two significant figures (``1432`` → ``1500``).
+
+    Example:
+        >>> round_cases(1432), round_cases(87), round_cases(3)
+        (1500, 87, 3)
+    """
+    n = math.ceil(n)
+    if n < 100:
+        return int(n)
+    step = 10 ** (len(str(n)) - 2)
+    return int(math.ceil(n / step) * step)
+
+
+def _t_cases(effect_size: float, alpha: float, power: float, alternative: str) -> int:
+    """Cases for a paired t test, never fewer than 2.
+
+    Uses the normal approximation where statsmodels cannot solve (very large effects).
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            n = float(TTestPower().solve_power(effect_size=effect_size, alpha=alpha,
+                                               power=power, alternative=alternative))
+    except (ValueError, RuntimeError, ZeroDivisionError):
+        n = float("nan")
+    if not math.isfinite(n):
+        z = _z_alpha(alpha, alternative != "two-sided") + float(sps.norm.ppf(power))
+        n = (z / effect_size) ** 2 + 1
+    return max(2, math.ceil(n))
 
 
 @dataclass(frozen=True)
@@ -107,15 +144,16 @@ def plan_sample_size(
     if margin is not None and margin <= 0:
         raise ConfigError(f"margin={margin!r}", fix="A non-inferiority margin is > 0.")
     if sd is not None:
+        if not (math.isfinite(sd) and sd > 0):
+            raise ConfigError(f"sd={sd!r}", fix="The sd of the per-case differences is > 0.")
         gap = effect + (margin or 0.0)
         if gap <= 0:
             return SampleSize(2**31 - 1, effect, margin, alpha, power, "paired t (unreachable)",
                               sd=sd)
-        n = TTestPower().solve_power(effect_size=gap / sd, alpha=alpha, power=power,
-                                     alternative="larger" if margin is not None else
-                                     "two-sided")
-        return SampleSize(math.ceil(float(n)), effect, margin, alpha, power,
-                          "paired t (statsmodels TTestPower)", sd=sd)
+        cases = _t_cases(gap / sd, alpha, power,
+                         "larger" if margin is not None else "two-sided")
+        return SampleSize(cases, effect, margin, alpha, power, "paired t (statsmodels TTestPower)",
+                          sd=sd)
     psi = discordance if discordance is not None else _default_discordance(baseline_rate,
                                                                              effect)
     if not 0 < psi <= 1:
@@ -171,20 +209,27 @@ def cases_to_clear(
     With the observed difference ``delta`` and spread (``discordance`` for pass/fail, ``sd``
     otherwise) taken as the truth, the number of cases at which the one-sided ``alpha`` bound
     clears ``target`` (above it when delta > target, below it otherwise) with ``power``. None
-    when delta sits on the target (no number of cases settles it).
+    when no count can be estimated: delta sits on the target, the spread is unknown or zero
+    (no variance to extrapolate from), or an input is not a number.
 
     Example:
         >>> cases_to_clear(0.0, -0.05, discordance=0.2)
         491
+        >>> cases_to_clear(0.0, -0.05, sd=0.0) is None
+        True
     """
+    values = [delta, target] + [v for v in (discordance, sd) if v is not None]
+    if not all(math.isfinite(v) for v in values):
+        return None
     gap = abs(delta - target)
     if gap < 1e-12:
         return None
     if sd is not None:
-        if sd == 0:
-            return 2
-        n = TTestPower().solve_power(effect_size=gap / sd, alpha=alpha, power=power,
-                                     alternative="larger")
-        return math.ceil(float(n))
-    psi = max(discordance or 0.0, gap * gap + 1e-6, target * target + 1e-6)
-    return math.ceil(_connor_n(psi, delta, target, _z_alpha(alpha, one_sided=True), power))
+        if sd <= 0:
+            return None
+        return _t_cases(gap / sd, alpha, power, "larger")
+    if discordance is None or discordance <= 0:
+        return None
+    psi = max(discordance, gap * gap + 1e-6, target * target + 1e-6, delta * delta + 1e-6)
+    n = _connor_n(psi, delta, target, _z_alpha(alpha, one_sided=True), power)
+    return max(2, math.ceil(n)) if math.isfinite(n) else None

@@ -1,9 +1,10 @@
-"""Win share of pairwise verdicts: (wins + ½ ties) / n, with a t interval.
+"""Win share of pairwise verdicts: (wins + ½ ties) / n, with an interval honest at extremes.
 
 Each judged case scores 1 (win), ½ (tie) or 0 (loss) for the candidate; the win share is the
-mean. Its interval is the one-sample t interval of those scores (``scipy.stats.ttest_1samp``),
-the CLT interval the paired continuous metrics use too; a one-sided α bound is the two-sided
-(1 − 2α) interval's bound (Settled 15).
+mean. Its interval is the one the paired continuous metrics use (``_bounds.mean_interval``):
+the Hall-transformed t interval, or the exact sign bound when fewer than 10 verdicts are
+decided (won or lost) or every verdict is the same, so two wins never give a bound of 1.0. A
+one-sided α bound is the two-sided (1 − 2α) interval's bound (Settled 15).
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
+from workbench.errors import ConfigError
+
+from ._bounds import mean_interval
 from ._paired import ComparisonLike, ConfigRef
 
 __all__ = ["WinShare", "pairwise_outcomes", "win_share"]
@@ -57,29 +60,26 @@ def win_share(outcomes: Sequence[str], *, alpha: float = 0.05) -> WinShare:
         >>> ws = win_share(["win"] * 30 + ["tie"] * 40 + ["loss"] * 30)
         >>> ws.share, round(ws.bound_low, 3)
         (0.5, 0.435)
+        >>> win_share(["win", "win"]).bound_low < 0.5    # two wins prove little
+        True
     """
     unknown = sorted(set(outcomes) - set(_POINTS))
     if unknown:
-        raise ValueError(f"unknown pairwise outcomes {unknown}; expected win, tie or loss")
+        raise ConfigError(f"unknown pairwise outcomes {unknown}",
+                          fix="Each outcome is 'win', 'tie' or 'loss' (as wb.pairwise gives).")
     points = np.array([_POINTS[o] for o in outcomes], dtype=float)
     n = len(points)
     counts = {k: int(sum(1 for o in outcomes if o == k)) for k in _POINTS}
     if n == 0:
         nan = float("nan")
-        return WinShare(nan, nan, nan, nan, nan, 0, 0, 0, 0, nan, alpha, "no verdicts")
+        return WinShare(nan, 0.0, 1.0, 0.0, 1.0, 0, 0, 0, 0, nan, alpha, "no verdicts")
     share = float(points.mean())
     sd = float(points.std(ddof=1)) if n > 1 else float("nan")
-    if n < 2 or sd == 0.0:
-        # every verdict the same: the t interval is degenerate; report the point itself
-        return WinShare(share, share, share, share, share, n, counts["win"], counts["tie"],
-                        counts["loss"], 0.0 if n > 1 else float("nan"), alpha,
-                        "all verdicts equal (no spread)")
-    test = sps.ttest_1samp(points, 0.5)
-    two = test.confidence_interval(0.95)
-    one = test.confidence_interval(1 - 2 * alpha)
-    return WinShare(share, float(two.low), float(two.high), float(one.low), float(one.high), n,
-                    counts["win"], counts["tie"], counts["loss"], sd, alpha,
-                    "t interval of per-case points (win 1, tie ½, loss 0)")
+    iv = mean_interval(points, confidence=0.95, alpha=alpha, span=(0.0, 1.0),
+                       informative=counts["win"] + counts["loss"])
+    return WinShare(share, iv.low, iv.high, iv.bound_low, iv.bound_high, n, counts["win"],
+                    counts["tie"], counts["loss"], sd, alpha,
+                    iv.method + " of per-case points (win 1, tie ½, loss 0)")
 
 
 def pairwise_outcomes(pairwise: pd.DataFrame, comparison: ComparisonLike | None = None,
