@@ -248,9 +248,10 @@ def _deff_label(deff: float, calls: np.ndarray[Any, Any], holding: int) -> str:
     biggest = float(calls.max()) if calls.size else 1.0
     if biggest <= 1:
         return "no repeats"
+    cases = "1 case holds one" if holding == 1 else f"{holding} cases hold one"
     if holding < SPARSE_BELOW:
-        return f"design effect {deff:.2f}, the largest: {holding} cases hold one"
-    return f"design effect {deff:.2f} incl. df adjustment, {holding} cases hold one"
+        return f"design effect {deff:.2f}, the largest: {cases}"
+    return f"design effect {deff:.2f} incl. df adjustment, {cases}"
 
 
 def clustered_rate(failed: Any, calls: Any, *, confidence: float = 0.95,
