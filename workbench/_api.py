@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from workbench.runner import Comparison
 from workbench.runner import acompare as _acompare
 from workbench.runner import compare as _compare
 
-__all__ = ["acompare", "chart_figures", "compare", "log_comparison", "migration_report",
-           "shadow_report", "shadow_test"]
+__all__ = ["acompare", "chart_figures", "compare", "log_comparison", "log_saved",
+           "migration_report", "shadow_report", "shadow_test"]
 
 Config = tuple[str, str]
 
@@ -48,34 +50,131 @@ def chart_figures(cmp: Comparison, candidate: Config | None = None,
 
 
 def log_comparison(comparison: Comparison, experiment: str = "workbench", *,
-                   charts: bool = True, **kwargs: Any) -> str:
+                   charts: bool = True, saved: str | Path | None = None,
+                   tables: Mapping[str, Any] | None = None, tags: Mapping[str, str] | None = None,
+                   **kwargs: Any) -> str:
     """``workbench.tracking.log_comparison`` plus ``charts.html`` on the parent run.
 
     The page holds every standard chart (``chart_figures``) with plotly.js embedded once, so
     it opens from the MLflow UI without network access. ``charts=False`` skips it. Pass
     ``paired=`` (e.g. ``decision.paired``) to reuse paired statistics already computed.
+    ``tables`` and ``tags`` join the parent run before it is marked logged.
+
+    ``saved`` is the folder the comparison was saved to (``cmp.save(DIR)``): what is about to
+    be logged is written there first (``DIR/mlflow/``), so that when MLflow is unreachable or
+    the process dies while logging, :func:`log_saved` (``workbench log DIR``) logs it again
+    and marks the unfinished run superseded. A comparison whose earlier logging failed
+    (``cmp.meta["mlflow"]["unfinished_run_id"]``) supersedes that run the same way.
+
+    Raises:
+        TrackingError: MLflow could not be reached or refused a write; the message says how
+            to log the comparison again.
 
     Example:
         >>> run_id = wb.log_comparison(cmp, "triage", candidate=("sim/small", "guided"),
         ...                            incumbent=("sim/large", "guided"))  # doctest: +SKIP
     """
     from workbench import charts as _charts
+    from workbench.tracking import PendingLog, TrackingError
     from workbench.tracking import log_comparison as _log_comparison
-    from workbench.tracking import log_text
 
     paired = kwargs.pop("paired", None) or _paired(comparison, kwargs.get("candidate"),
                                                    kwargs.get("incumbent"))
-    run_id = _log_comparison(comparison, experiment, paired=paired, **kwargs)
+    texts = dict(kwargs.pop("texts", None) or {})
     if charts and comparison.scorers and not comparison.results.empty:
         figures = chart_figures(comparison, paired=paired)
         name = comparison.meta.get("golden_set", {}).get("name", "comparison")
-        log_text(run_id, _charts.charts_html(figures, f"workbench · {name}"), "charts.html",
-                 kwargs.get("tracking_uri"))
+        texts["charts.html"] = _charts.charts_html(figures, f"workbench · {name}")
+    supersedes = kwargs.pop("supersedes", None) or (
+        comparison.meta.get("mlflow") or {}).get("unfinished_run_id")
+    pending: PendingLog | None = None
+    if saved is not None:
+        earlier = PendingLog.read(saved)
+        if earlier is not None and earlier.state != "logged" and earlier.run_id:
+            supersedes = supersedes or earlier.run_id
+        roles = {k: tuple(map(str, kwargs[k])) if kwargs.get(k) else None
+                 for k in ("candidate", "incumbent")}
+        pending = PendingLog(
+            experiment=experiment, tracking_uri=kwargs.get("tracking_uri"),
+            run_name=kwargs.get("run_name"), register_prompts=bool(
+                kwargs.get("register_prompts")), charts=charts,
+            tags={k: str(v) for k, v in (tags or {}).items()}, tables=list(tables or {}),
+            run_id=earlier.run_id if earlier is not None else None, **roles)
+        pending.write(saved, tables)
+    started: list[str] = []
+
+    def on_parent(run_id: str) -> None:
+        started.append(run_id)
+        if pending is not None and saved is not None:
+            pending.mark(saved, "started", run_id)
+
+    try:
+        run_id = _log_comparison(comparison, experiment, paired=paired, texts=texts,
+                                 tables=tables, tags=tags, supersedes=supersedes,
+                                 on_parent=on_parent, **kwargs)
+    except TrackingError as exc:
+        if started:
+            comparison.meta["mlflow"] = {**(comparison.meta.get("mlflow") or {}),
+                                         "unfinished_run_id": started[0]}
+        if saved is None:
+            raise
+        unfinished = f" (and mark the unfinished run {started[0]} superseded)" if started else ""
+        raise TrackingError(exc.problem.what, where=exc.where, fix=(
+            f"The comparison is saved in {saved}. Once MLflow is reachable (check the server "
+            f"and the tracking URI), run `workbench log {saved}` to log it{unfinished}.")
+        ) from exc
+    if pending is not None and saved is not None:
+        pending.mark(saved, "logged", run_id)
+    (comparison.meta.get("mlflow") or {}).pop("unfinished_run_id", None)  # superseded now
     return run_id
 
 
+def log_saved(directory: str | Path, *, experiment: str | None = None,
+              tracking_uri: str | None = None, force: bool = False) -> tuple[str, bool]:
+    """Log (again) a comparison saved in ``directory``: what ``workbench log DIR`` does.
+
+    Uses the logging request saved with it (experiment, tracking URI, roles, tables, tags:
+    ``workbench run`` writes one before it logs); ``experiment`` and ``tracking_uri``
+    override it, and a folder saved without one needs ``experiment``. A run whose logging
+    did not finish is marked superseded by the new one. Returns ``(run_id, logged_now)``:
+    a comparison already logged to the same place is not logged twice unless ``force``.
+
+    Raises:
+        ConfigError: no logging request and no ``experiment``.
+        DamagedSaveError: the saved comparison is damaged.
+        TrackingError: MLflow could not be reached or refused a write.
+
+    Example:
+        >>> run_id, logged = wb.log_saved("runs/triage")  # doctest: +SKIP
+    """
+    from workbench.errors import ConfigError
+    from workbench.tracking import PendingLog
+
+    cmp = Comparison.load(directory)
+    pending = PendingLog.read(directory)
+    if pending is None:
+        if experiment is None:
+            raise ConfigError(
+                "the folder holds a saved comparison but no logging request (it was saved "
+                "without logging to MLflow)", where=str(directory),
+                fix=f"Name the experiment: workbench log {directory} --experiment NAME.")
+        pending = PendingLog(experiment=experiment, tracking_uri=tracking_uri)
+    same_place = ((experiment or pending.experiment) == pending.experiment
+                  and (tracking_uri or pending.tracking_uri) == pending.tracking_uri)
+    if pending.state == "logged" and pending.run_id and same_place and not force:
+        return pending.run_id, False
+    run_id = log_comparison(
+        cmp, experiment or pending.experiment, saved=directory, charts=pending.charts,
+        tables=pending.read_tables(directory), tags=pending.tags,
+        tracking_uri=tracking_uri or pending.tracking_uri, run_name=pending.run_name,
+        candidate=pending.candidate, incumbent=pending.incumbent,
+        register_prompts=pending.register_prompts)
+    return run_id, True
+
+
 def _log(cmp: Comparison, experiment: str | None, mlflow: bool, tracking_uri: str | None,
-         run_name: str | None, roles: dict[str, Any]) -> Comparison:
+         run_name: str | None, roles: dict[str, Any],
+         texts: Mapping[str, str] | None = None) -> Comparison:
     given = {k: list(map(str, roles[k])) for k in ("candidate", "incumbent") if roles.get(k)}
     if given:
         cmp.meta["roles"] = given
@@ -83,13 +182,14 @@ def _log(cmp: Comparison, experiment: str | None, mlflow: bool, tracking_uri: st
         return cmp
     try:
         run_id = log_comparison(cmp, experiment or "workbench", run_name=run_name,
-                                tracking_uri=tracking_uri, **roles)
+                                tracking_uri=tracking_uri, texts=texts, **roles)
     except Exception as exc:  # the results must survive a tracking failure
         warnings.warn(
             f"the comparison finished but logging it to MLflow failed ({type(exc).__name__}: "
             f"{str(exc)[:300]}); the results are in the returned Comparison: log them again "
             "with wb.log_comparison(cmp, experiment=...)", RuntimeWarning, stacklevel=3)
-        cmp.meta["mlflow"] = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
+        cmp.meta["mlflow"] = {**(cmp.meta.get("mlflow") or {}),
+                              "error": f"{type(exc).__name__}: {str(exc)[:300]}"}
         return cmp
     cmp.meta["mlflow"] = {"run_id": run_id, "experiment": experiment or "workbench",
                           "tracking_uri": tracking_uri}
@@ -138,8 +238,11 @@ def migration_report(comparison: Comparison, candidate: Config | None = None,
     """``workbench.reports.migration_report``, logged to the comparison's MLflow parent run.
 
     When the comparison was logged (``cmp.meta["mlflow"]["run_id"]``) and ``log`` is true, the
-    HTML and Markdown reports become artifacts ``reports/migration_report.html`` / ``.md`` of
-    that run. Roles default to the gates', else to those logged with the comparison.
+    HTML and Markdown reports become artifacts of that run: ``reports/migration_report.html``
+    / ``.md`` for the run's own decision, else a name that says the report's roles and gates
+    (a logged report is never overwritten by one that decides something else; see
+    ``workbench.tracking.log_report``). Roles default to the gates', else to those logged
+    with the comparison.
 
     Example:
         >>> report = wb.migration_report(cmp, gates=wb.Gates.load("gates.yaml"))  # doctest: +SKIP
@@ -153,15 +256,23 @@ def migration_report(comparison: Comparison, candidate: Config | None = None,
     return report
 
 
-def _log_report(comparison: Comparison, report: Any, stem: str) -> None:
-    """Log a report's HTML and Markdown to the comparison's MLflow parent run, if it has one."""
-    run = comparison.meta.get("mlflow") or {}
-    if run.get("run_id"):
-        from workbench.tracking import log_text
+def _log_report(comparison: Comparison, report: Any, stem: str) -> str | None:
+    """Log a report to the comparison's MLflow parent run, if it has one; its artifact path.
 
-        uri = run.get("tracking_uri")
-        log_text(run["run_id"], report.html(), f"reports/{stem}.html", uri)
-        log_text(run["run_id"], report.markdown(), f"reports/{stem}.md", uri)
+    The run's own decision keeps ``reports/<stem>.html``; a report for other roles or gates is
+    logged beside it under a name that says them, with its own decision table and tag.
+    """
+    run = comparison.meta.get("mlflow") or {}
+    if not run.get("run_id"):
+        return None
+    from workbench.tracking import log_report
+
+    path = log_report(run["run_id"], kind=stem, html=report.html(), markdown=report.markdown(),
+                      outcome=report.outcome, candidate=report.candidate,
+                      incumbent=report.incumbent, gates=report.gates_config,
+                      gate_rows=report.gates, tracking_uri=run.get("tracking_uri"))
+    run["report"] = path
+    return path
 
 
 def shadow_test(log: Any, candidate: Any, variant: Any = None, scorers: Any = (), *,
@@ -181,15 +292,9 @@ def shadow_test(log: Any, candidate: Any, variant: Any = None, scorers: Any = ()
 
     cmp = _shadow_test(log, candidate, variant, scorers, **kwargs)
     roles = {k: tuple(v) for k, v in cmp.meta["roles"].items()}
-    cmp = _log(cmp, experiment, False, tracking_uri, run_name, roles)
-    run = cmp.meta.get("mlflow") or {}
     pw = cmp.meta["shadow"].get("pairwise")
-    if run.get("run_id") and pw:
-        from workbench.tracking import log_text
-
-        log_text(run["run_id"], json.dumps(pw, ensure_ascii=False, indent=1), "pairwise.json",
-                 tracking_uri)
-    return cmp
+    texts = {"pairwise.json": json.dumps(pw, ensure_ascii=False, indent=1)} if pw else None
+    return _log(cmp, experiment, False, tracking_uri, run_name, roles, texts=texts)
 
 
 def shadow_report(comparison: Comparison, gates: Any = None, *, log: bool = True,
@@ -197,7 +302,9 @@ def shadow_report(comparison: Comparison, gates: Any = None, *, log: bool = True
     """``workbench.reports.shadow_report`` of a ``wb.shadow_test``, logged to its MLflow run.
 
     The pairwise verdicts default to those the shadow test recorded. When the comparison was
-    logged and ``log`` is true, ``reports/shadow_report.html`` / ``.md`` join the parent run.
+    logged and ``log`` is true, ``reports/shadow_report.html`` / ``.md`` join the parent run
+    with the decision (tag ``workbench.decision`` and ``decision.json``); a report for other
+    gates is logged beside it under its own name.
 
     Example:
         >>> report = wb.shadow_report(cmp, wb.Gates.load("examples/shadow_gates.yaml"))

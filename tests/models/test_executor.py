@@ -94,11 +94,56 @@ def test_transport_faults_are_recorded(server: Any, fake_key: str, fault: str) -
     assert not r.ok and r.attempts == 3 and r.error
 
 
-def test_empty_and_truncated_answers_are_outputs(server: Any, fake_key: str) -> None:
-    empty = call(CallExecutor(retry=FAST), request(spec(server), "[[fault:empty]] e"))
-    assert empty.ok and empty.output == "" and empty.attempts == 1
+@pytest.mark.parametrize("fault", ["empty", "blank"])
+def test_an_empty_answer_is_an_error_retried_paid_and_never_cached(
+    server: Any, fake_key: str, tmp_path: Path, fault: str
+) -> None:
+    """#19 item 8: an empty or whitespace-only answer is not a success."""
+    cache = CallCache(tmp_path)
+    before = server.fake.requests
+    r = call(CallExecutor(cache=cache, retry=FAST), request(spec(server), f"[[fault:{fault}]] e"))
+    assert not r.ok and r.error_type == "EmptyResponse" and "without content" in r.error
+    assert r.attempts == 3 and server.fake.requests - before == 3  # retried like a 500
+    per_answer = (r.prompt_tokens * 1 + r.completion_tokens * 2) / 1e6
+    assert r.prompt_tokens and r.billed_usd == pytest.approx(3 * per_answer)
+    assert r.cost_usd == r.billed_usd  # what the three empty answers were billed
+    assert len(cache) == 0  # never cached, so never replayed
+
+
+def test_an_empty_answer_then_a_real_one_bills_both(server: Any, fake_key: str) -> None:
+    r = call(CallExecutor(retry=FAST), request(spec(server), "[[fault:emptyx1]] once"))
+    assert r.ok and r.output.startswith("fake answer") and r.attempts == 2
+    first = r.prompt_tokens * 1 / 1e6  # the empty answer: prompt tokens only
+    assert r.billed_usd == pytest.approx(r.cost_usd + first)
+
+
+def test_an_empty_answer_cached_by_an_older_version_is_not_replayed(
+    server: Any, fake_key: str, tmp_path: Path
+) -> None:
+    cache = CallCache(tmp_path)
+    req = request(spec(server), "was cached empty")
+    cache.put(req.key, {"output": "", "finish_reason": "stop", "attempts": 1})
+    before = server.fake.requests
+    r = call(CallExecutor(cache=cache, retry=FAST), req)
+    assert not r.cache_hit and r.ok and server.fake.requests == before + 1
+    assert cache.get(req.key)["output"] == r.output  # the real answer replaced it
+
+
+def test_truncated_answers_are_outputs(server: Any, fake_key: str) -> None:
     cut = call(CallExecutor(retry=FAST), request(spec(server), "[[fault:length]] f"))
-    assert cut.ok and cut.finish_reason == "length"
+    assert cut.ok and cut.finish_reason == "length" and cut.attempts == 1
+
+
+@pytest.mark.parametrize(("fault", "kind"), [("401", "AuthenticationError"),
+                                             ("400", "BadRequestError")])
+def test_configuration_errors_are_not_retried(server: Any, fake_key: str, fault: str,
+                                              kind: str) -> None:
+    from workbench.models._executor import CONFIG_ERRORS
+
+    before = server.fake.requests
+    r = call(CallExecutor(retry=FAST), request(spec(server), f"[[fault:{fault}]] g"))
+    assert r.error_type == kind and kind in CONFIG_ERRORS
+    assert r.attempts == 1 and server.fake.requests - before == 1
 
 
 def test_cache_answers_without_a_call(server: Any, fake_key: str, tmp_path: Path) -> None:

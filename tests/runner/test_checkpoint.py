@@ -47,3 +47,36 @@ def test_newer_checkpoint_is_refused(tmp_path: Path) -> None:
     path.write_text(json.dumps({"t": "header", "schema_version": 99}) + "\n")
     with pytest.raises(ConfigError, match="newer workbench"):
         Checkpoint(path, "fp").recover()
+
+
+def test_one_writer_per_checkpoint_and_the_refusal_names_it(tmp_path: Path) -> None:
+    """#19 item 5: an exclusive lock per checkpoint; the second writer learns who holds it."""
+    import os
+
+    from workbench.runner import RunError
+
+    first, second = Checkpoint(tmp_path / "run.jsonl", "fp"), Checkpoint(tmp_path / "run.jsonl",
+                                                                        "fp")
+    first.open(fresh=True)
+    owner = json.loads(first.owner_path.read_text())
+    assert owner["pid"] == os.getpid() and owner["fingerprint"] == "fp"
+    with pytest.raises(RunError) as info:
+        second.open(fresh=True)  # would have truncated the journal under the first writer
+    message = str(info.value)
+    assert f"pid {os.getpid()}" in message and str(first.lock_path) in message
+    first.record("a", {"billed_usd": 0.01})
+    first.close()
+    assert not first.owner_path.exists() and not first.locked
+    second.open(fresh=False)  # free again
+    assert set(second.recover().rows) == {"a"}
+    second.close()
+
+
+def test_a_call_retried_later_counts_both_payments(tmp_path: Path) -> None:
+    cp = Checkpoint(tmp_path / "run.jsonl", "fp")
+    cp.open(fresh=True)
+    cp.record("a", {"error_type": "EmptyResponse", "billed_usd": 0.02})  # paid, no answer
+    cp.record("a", {"output": "x", "billed_usd": 0.03})  # --retry-errors
+    cp.close()
+    found = cp.recover()
+    assert found.rows["a"]["output"] == "x" and found.spent_usd == pytest.approx(0.05)

@@ -61,7 +61,7 @@ def test_summary_has_cis_costs_latency_and_says_how_errors_count(
     assert row["latency_p50_s"] <= row["latency_p95_s"] <= row["latency_p99_s"]
     assert row["cost_per_case_usd"] == pytest.approx(row["cost_usd"] / 12)
     text = cmp.summary_text()
-    assert "Wilson 95%" in text and "failed calls counted as 0" in text
+    assert "Wilson 95%" in text and "failed calls and scorer failures counted as 0" in text
 
 
 def test_rerun_is_answered_from_the_cache_for_zero_dollars(

@@ -67,6 +67,9 @@ def test_429_carries_retry_after(server: Any) -> None:
         ("malformed", 200, lambda b: b.startswith(b'{"id"') and not b.rstrip().endswith(b"}")),
         ("empty", 200, lambda b: json.loads(b)["choices"][0]["message"]["content"] == ""),
         ("length", 200, lambda b: json.loads(b)["choices"][0]["finish_reason"] == "length"),
+        ("blank", 200, lambda b: json.loads(b)["choices"][0]["message"]["content"].isspace()),
+        ("401", 401, lambda b: json.loads(b)["error"]["code"] == "invalid_api_key"),
+        ("400", 400, lambda b: json.loads(b)["error"]["type"] == "invalid_request_error"),
     ],
 )
 def test_fault_markers(server: Any, fault: str, status: int, check: Any) -> None:
@@ -171,3 +174,43 @@ def test_command_line_server_starts_and_answers() -> None:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_the_provider_dies_and_comes_back() -> None:
+    with serve(die_after=2) as s:
+        assert [post(s.base_url, ask(f"q{i}"))[0] for i in range(2)] == [200, 200]
+        with pytest.raises((ConnectionError, urllib.error.URLError, OSError)):
+            post(s.base_url, ask("q2"))
+        assert s.fake.dead and s.fake.dropped == 1
+        s.fake.revive()
+        assert post(s.base_url, ask("q2"))[0] == 200 and not s.fake.dead
+
+
+def test_answers_with_content_are_counted_per_prompt() -> None:
+    """``answered`` is what a provider bills and a client keeps: faults and blanks are not."""
+    with serve() as s:
+        for text in ("same", "same", "other [[fault:empty]]", "x [[fault:500]]"):
+            post(s.base_url, ask(text))
+        key = s.fake.prompt_key([{"role": "user", "content": "same"}])
+        assert s.fake.answered[key] == 2 and sum(s.fake.answered.values()) == 2
+        stats = json.loads(urllib.request.urlopen(s.base_url.removesuffix("/v1") + "/stats",
+                                                  timeout=5).read())
+        assert stats["answered"] == 2 and stats["answered_twice"] == 1
+
+
+def test_held_requests_wait_until_released() -> None:
+    import threading
+
+    with serve() as s:
+        s.fake.held = True
+        got: list[int] = []
+        thread = threading.Thread(target=lambda: got.append(post(s.base_url, ask("q"))[0]))
+        thread.start()
+        deadline = time.monotonic() + 5
+        while s.fake.requests < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.2)
+        assert s.fake.requests == 1 and not got  # arrived, not answered
+        s.fake.held = False
+        thread.join(5)
+        assert got == [200]

@@ -1,8 +1,9 @@
 """``workbench`` commands.
 
 Exit codes (DESIGN.md, Settled 17): 0 success, 2 a usage or configuration error (bad input, with
-a message saying what, where and how to fix it), 1 only for a crash; ``run`` 12 when stopped by
-the budget; ``gate`` and ``shadow`` 0 PROMOTE, 10 HOLD, 11 REJECT.
+a message saying what, where and how to fix it; also MLflow unreachable, the results saved), 1
+only for a crash; ``run`` 12 when stopped by the budget and 13 when a configuration's error rate
+passes ``--max-error-rate`` (default 0.5); ``gate`` and ``shadow`` 0 PROMOTE, 10 HOLD, 11 REJECT.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from workbench._atomic import write_text
 from workbench._version import __version__
 from workbench.errors import WorkbenchError
 
@@ -20,7 +22,10 @@ EXIT_OK = 0
 EXIT_CRASH = 1
 EXIT_USAGE = 2
 EXIT_BUDGET = 12
+EXIT_ERRORS = 13
+"""``workbench run``: a configuration's error rate passed ``--max-error-rate``."""
 EXIT_INTERRUPTED = 130
+MAX_ERROR_RATE = 0.5
 
 SHIPPED_SETS = ("support_triage", "invoice_extraction", "grounded_qa")
 
@@ -63,7 +68,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         code = _run_experiment(experiment, dry_run=False, out=out / f"{stem}-comparison",
                                resume=False, no_cache=False, budget=None,
                                progress=not args.no_progress, decisions=decisions,
-                               report_dir=out / "reports")
+                               report_dir=out / "reports", allow_outside=[root])
         if code != EXIT_OK:
             return code
     for decision in decisions:
@@ -90,11 +95,13 @@ def _run_experiment(path: Path, *, dry_run: bool, out: Path | None, resume: bool
                     no_cache: bool, budget: float | None, progress: bool = True,
                     mlflow: bool = True, tracking_uri: str | None = None,
                     decisions: list[Any] | None = None,
-                    report_dir: Path | None = None) -> int:
+                    report_dir: Path | None = None, retry_errors: bool = False,
+                    max_error_rate: float = MAX_ERROR_RATE, wait_s: float = 0.0,
+                    allow_outside: Sequence[str | Path] = ()) -> int:
     from workbench.runner import run_plan
     from workbench.runner._config import load_experiment
 
-    loaded = load_experiment(path)
+    loaded = load_experiment(path, allow_outside=allow_outside)
     opts = loaded.options()
     p = loaded.plan(budget_usd=budget)
     print(p)
@@ -103,15 +110,23 @@ def _run_experiment(path: Path, *, dry_run: bool, out: Path | None, resume: bool
         print("dry run: nothing was called")
         return EXIT_OK
     cmp = run_plan(p, concurrency=opts["concurrency"], cache=opts["cache"] and not no_cache,
-                   resume=resume, progress=progress)
+                   resume=resume, progress=progress, retry_errors=retry_errors,
+                   lock_timeout_s=wait_s)
     print()
     print(cmp.summary_text())
+    too_many = _print_errors(cmp, max_error_rate)
     meta = cmp.meta
     print(f"\n{meta['calls_recorded']}/{meta['calls_planned']} calls recorded, "
           f"{int(cmp.results['cache_hit'].sum())} from the cache, billed ${cmp.spent_usd:.4f} "
           f"in {meta['duration_s']:.1f} s")
-    if out is not None:
-        saved = cmp.save(out)
+    experiment = loaded.experiment.mlflow_experiment
+    logging = bool(mlflow and experiment)
+    saved: Path | None = None
+    if out is not None or logging:  # results are saved before anything is logged
+        from workbench.models import default_cache_dir
+
+        saved = cmp.save(out if out is not None else
+                         default_cache_dir() / "runs" / f"{p.fingerprint()}.comparison")
         print(f"saved to {saved}/ (results.parquet, comparison.json)")
     pw_config = loaded.experiment.pairwise
     tables: dict[str, Any] = {}
@@ -128,7 +143,7 @@ def _run_experiment(path: Path, *, dry_run: bool, out: Path | None, resume: bool
               f"cases: {a['wins']} wins, {a['losses']} losses, {a['ties']} ties; both orders "
               f"agreed on {a['consistency_rate']:.0%}; judge cost ${a['judge_cost_usd']:.4f}")
         if out is not None:
-            pw.to_csv(out / "pairwise.csv", index=False)
+            write_text(out / "pairwise.csv", pw.to_csv(index=False))
         tables["pairwise.json"] = pw
     labels = loaded.human_labels
     if labels is not None and cmp.status == "complete":
@@ -140,7 +155,7 @@ def _run_experiment(path: Path, *, dry_run: bool, out: Path | None, resume: bool
             note = f"\n  ({name} is the SIMULATED judge {sim_judge})" if sim_judge else ""
             print(f"\n{cal}{note}")
             if out is not None:
-                cal.to_frame().to_csv(out / f"calibration_{name}.csv")
+                write_text(out / f"calibration_{name}.csv", cal.to_frame().to_csv())
             tables[f"calibration_{name}.json"] = cal.to_frame().rename_axis(
                 "figure").reset_index().astype({"value": str})
     decision = None
@@ -150,22 +165,39 @@ def _run_experiment(path: Path, *, dry_run: bool, out: Path | None, resume: bool
         decision = decide(cmp, loaded.gates)
         print(f"\ndecision ({loaded.experiment.gates}):\n{decision}")
         if out is not None:
-            decision.table().to_csv(out / "decision.csv", index=False)
+            write_text(out / "decision.csv", decision.table().to_csv(index=False))
         tables["decision.json"] = decision.table()
         if decisions is not None:
             decisions.append(decision)
-    experiment = loaded.experiment.mlflow_experiment
-    if mlflow and experiment:
+    log_failed = None
+    if logging:
+        from workbench.tracking import DECISION_KEY_TAG, DECISION_TAG, TrackingError, report_key
+
         roles = ((decision.candidate, decision.incumbent) if decision is not None
                  else (None, None) if pw_config is None
                  else (pw_config.candidate, pw_config.incumbent))
-        _log_to_mlflow(cmp, experiment, tracking_uri, roles, tables,
-                       {"workbench.decision": decision.outcome} if decision else {},
-                       paired=decision.paired if decision is not None else None)
+        tags = {} if decision is None else {
+            DECISION_TAG: decision.outcome,
+            DECISION_KEY_TAG: report_key("migration_report", decision.candidate,
+                                         decision.incumbent,
+                                         decision.config.model_dump(mode="json"))}
+        try:
+            _log_to_mlflow(cmp, str(experiment), tracking_uri, roles, tables, tags,
+                           paired=decision.paired if decision is not None else None,
+                           saved=saved)
+        except TrackingError as exc:  # the results are saved: say so, and how to log them later
+            log_failed = exc
+            print(f"\n{type(exc).__name__}: {exc}", file=sys.stderr)
     if decision is not None and (report_dir or out) is not None:
-        _write_report(cmp, loaded.gates, Path(report_dir or out), decision.candidate,  # type: ignore[arg-type]
-                      decision.incumbent, gates_path=loaded.path.parent / str(
+        _write_report(cmp, loaded.gates, Path(report_dir or out),  # type: ignore[arg-type]
+                      decision.candidate, decision.incumbent, gates_path=loaded.path.parent / str(
                           loaded.experiment.gates), decision=decision)
+    if too_many:
+        print(f"TOO MANY ERRORS: {too_many}. Fix the cause, then rerun with --resume "
+              "--retry-errors (recorded successes are not paid again).", file=sys.stderr)
+        return EXIT_ERRORS
+    if log_failed is not None:
+        return EXIT_USAGE
     if cmp.status == "budget_stopped":
         print(f"STOPPED: {cmp.stop_reason}. Partial results kept; raise budget_usd and rerun "
               "with --resume to finish.", file=sys.stderr)
@@ -176,21 +208,49 @@ def _run_experiment(path: Path, *, dry_run: bool, out: Path | None, resume: bool
     return EXIT_OK
 
 
+def _print_errors(cmp: Any, max_error_rate: float) -> str:
+    """Print each failing configuration's most frequent error; name those over the threshold.
+
+    Returns the configurations whose error rate passed ``max_error_rate`` ("" when none did).
+    """
+    from workbench.runner import error_breakdown
+
+    table = error_breakdown(cmp)
+    failing = table[table["errors"] > 0]
+    over: list[str] = []
+    if not failing.empty:
+        print("\nerrors by configuration (most frequent first):")
+    for row in failing.to_dict("records"):
+        label, rate = f"{row['model']} · {row['variant']}", float(row["error_rate"])
+        line = f"  {label}: {row['errors']} of {row['calls']} calls failed ({rate:.0%})"
+        if row["top_error"] is not None:
+            message = " ".join(str(row["top_error_message"] or "").split())[:200]
+            line += f"; most often {row['top_error']} ({row['top_error_count']}×): {message}"
+        if row["skipped"]:
+            line += f"; {row['skipped']} not called (configuration stopped)"
+        print(line)
+        if rate > max_error_rate:
+            over.append(f"{label} {rate:.0%} > {max_error_rate:.0%}")
+    return ", ".join(over)
+
+
 def _log_to_mlflow(cmp: Any, experiment: str, tracking_uri: str | None, roles: tuple[Any, Any],
-                   tables: dict[str, Any], tags: dict[str, str], paired: Any = None) -> str:
-    """Log the comparison (and the pairwise, calibration, decision tables) and say how to look."""
+                   tables: dict[str, Any], tags: dict[str, str], paired: Any = None,
+                   saved: Path | None = None) -> str:
+    """Log the comparison, its extra tables and decision tags, and say how to look at it.
+
+    The tables (pairwise, calibration, decision) and tags join the run before it is marked
+    logged; ``saved`` is where the comparison was saved (``workbench log`` finishes from it).
+    """
     import os
 
     from workbench._api import log_comparison
     from workbench.tracking import client
 
     run_id = log_comparison(cmp, experiment, tracking_uri=tracking_uri, candidate=roles[0],
-                            incumbent=roles[1], paired=paired)
+                            incumbent=roles[1], paired=paired, tables=tables, tags=tags,
+                            saved=saved)
     c = client(tracking_uri)
-    for name, table in tables.items():
-        c.log_table(run_id, table, name)
-    for key, value in tags.items():
-        c.set_tag(run_id, key, value)
     uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or "sqlite:///mlflow.db"
     cmp.meta["mlflow"] = {"run_id": run_id, "experiment": experiment, "tracking_uri": uri}
     print(f"\nlogged to MLflow ({uri}), experiment {experiment!r}: parent run {run_id}")
@@ -219,9 +279,14 @@ def _write_report(cmp: Any, gates: Any, directory: Path, candidate: Any, incumbe
                               calibration=calibration, decision=decision)
     html_path: Path = report.to_html(directory / f"{stem}.html")
     md_path = report.to_markdown(directory / f"{stem}.md")
-    logged = " (also logged to the MLflow run)" if run_id else ""
-    print(f"\nmigration report: {html_path} and {md_path}{logged}: {report.outcome}")
+    print(f"\nmigration report: {html_path} and {md_path}{_logged_as(cmp)}: {report.outcome}")
     return html_path
+
+
+def _logged_as(cmp: Any) -> str:
+    """`` (also logged to the MLflow run as reports/...)`` when the report was logged."""
+    path = (cmp.meta.get("mlflow") or {}).get("report")
+    return f" (also logged to the MLflow run as {path})" if path else ""
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -252,8 +317,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
             f" --gates {args.gates}" if args.gates else "") + f" --out {out.name}"
         report = shadow_report(cmp, gates, rebuild_command=command)
         html_path, md_path = report.to_html(out), report.to_markdown(out.with_suffix(".md"))
-        print(f"shadow report: {html_path} and {md_path} (also logged to the MLflow run): "
-              f"{report.outcome}")
+        print(f"shadow report: {html_path} and {md_path}{_logged_as(cmp)}: {report.outcome}")
         return EXIT_OK
     _write_report(cmp, gates, out.parent, roles["candidate"], roles["incumbent"],
                   gates_path=Path(args.gates) if args.gates else None, stem=out.stem,
@@ -272,11 +336,34 @@ def _logged_calibrations(cmp: Any, run_id: str, tracking_uri: str | None) -> dic
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from workbench.errors import ConfigError
+
+    if not 0 <= args.max_error_rate <= 1:
+        raise ConfigError(f"--max-error-rate {args.max_error_rate}",
+                          fix="Give a share between 0 and 1, e.g. --max-error-rate 0.2.")
+    if args.wait < 0:
+        raise ConfigError(f"--wait {args.wait}", fix="Give seconds ≥ 0 (0: do not wait).")
     return _run_experiment(Path(args.experiment), dry_run=args.dry_run,
-                           out=Path(args.out) if args.out else None, resume=args.resume,
+                           out=Path(args.out) if args.out else None,
+                           resume=args.resume or args.retry_errors,
                            no_cache=args.no_cache, budget=args.budget,
                            progress=not args.no_progress, mlflow=not args.no_mlflow,
-                           tracking_uri=args.tracking_uri)
+                           tracking_uri=args.tracking_uri, retry_errors=args.retry_errors,
+                           max_error_rate=args.max_error_rate, wait_s=args.wait,
+                           allow_outside=args.allow_outside)
+
+
+def _cmd_log(args: argparse.Namespace) -> int:
+    from workbench._api import log_saved
+
+    run_id, logged = log_saved(Path(args.run_dir), experiment=args.experiment,
+                               tracking_uri=args.tracking_uri, force=args.force)
+    if not logged:
+        print(f"{args.run_dir} is already logged: parent run {run_id} (pass --force to log it "
+              "again)")
+        return EXIT_OK
+    print(f"logged {args.run_dir} to MLflow: parent run {run_id}")
+    return EXIT_OK
 
 
 def _role(text: str | None, flag: str) -> tuple[str, str] | None:
@@ -315,7 +402,7 @@ def _cmd_gate(args: argparse.Namespace) -> int:
         from workbench.runner import run_plan
         from workbench.runner._config import load_experiment
 
-        loaded = load_experiment(Path(args.experiment))
+        loaded = load_experiment(Path(args.experiment), allow_outside=args.allow_outside)
         gates = gates or loaded.gates
         if gates is None:
             raise ConfigError("no gates: the experiment file has no gates: key",
@@ -425,7 +512,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from workbench.datasets import GoldenSet
 
     gs = GoldenSet.load(args.path, slices=args.slices)
-    print(gs.check(against=args.against, threshold=args.threshold))
+    print(gs.check(against=args.against, threshold=args.threshold,
+                   progress=False if args.no_progress else None))
     return EXIT_OK
 
 
@@ -464,21 +552,50 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser(
         "run", help="run an experiment file: plan, calls with progress, summary",
         description="Exit codes: 0 complete, 12 stopped by the budget (partial results kept), "
-        "2 configuration error, 130 interrupted, 1 crash.",
+        "13 too many errors (a configuration's error rate passed --max-error-rate; the "
+        "summary names each configuration's most frequent error), 2 configuration error "
+        "(also: another run of the same plan in progress, or MLflow unreachable with the "
+        "results saved for `workbench log`), 130 interrupted, 1 crash.",
     )
     run.add_argument("experiment", help="experiment file (YAML)")
     run.add_argument("--dry-run", action="store_true", help="validate and print the plan only")
     run.add_argument("--out", help="save the comparison (results.parquet + comparison.json)")
     run.add_argument("--resume", action="store_true",
                      help="continue an unfinished run of the same experiment (no call twice)")
+    run.add_argument("--retry-errors", action="store_true",
+                     help="with --resume (implied): call again the cells whose recorded call "
+                     "failed (errors, empty answers, cells of a stopped configuration)")
+    run.add_argument("--max-error-rate", type=float, default=MAX_ERROR_RATE, metavar="SHARE",
+                     help="exit 13 when a configuration's share of failed calls passes this "
+                     "(default 0.5)")
+    run.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                     help="when another process runs the same plan, wait up to SECONDS for it "
+                     "(default: refuse at once, naming it)")
     run.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
     run.add_argument("--budget", type=float, help="override budget_usd")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument("--allow-outside", action="append", default=[], metavar="PATH",
+                     help="let the experiment's paths point into PATH, outside its folder "
+                     "(repeatable)")
     run.add_argument("--no-mlflow", action="store_true",
                      help="do not log to MLflow (the file's mlflow_experiment)")
     run.add_argument("--tracking-uri", help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, "
                      "else sqlite:///mlflow.db here)")
     run.set_defaults(func=_cmd_run)
+
+    log = sub.add_parser(
+        "log", help="log a saved comparison to MLflow (finish or redo an interrupted logging)",
+        description="Logs the comparison saved in RUN_DIR (the --out folder of `workbench run`) "
+        "with the experiment, tracking URI, roles, tables and tags `workbench run` recorded "
+        "there before logging. A run whose logging did not finish (MLflow unreachable, a "
+        "kill) is marked superseded by the new one. Exit codes: 0 logged (or already logged), "
+        "2 configuration error, a damaged folder or MLflow unreachable, 1 crash.")
+    log.add_argument("run_dir", help="folder of a saved comparison (comparison.json, ...)")
+    log.add_argument("--experiment", help="MLflow experiment (default: the one recorded)")
+    log.add_argument("--tracking-uri", help="MLflow tracking URI (default: the one recorded, "
+                     "else $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db here)")
+    log.add_argument("--force", action="store_true", help="log again even if already logged")
+    log.set_defaults(func=_cmd_log)
 
     gate = sub.add_parser(
         "gate", help="decide PROMOTE / HOLD / REJECT for a candidate (a CI eval gate)",
@@ -493,14 +610,19 @@ def build_parser() -> argparse.ArgumentParser:
     gate.add_argument("--json", help="also write the decision as JSON to this file")
     gate.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
     gate.add_argument("--no-progress", action="store_true", help="no progress bar")
+    gate.add_argument("--allow-outside", action="append", default=[], metavar="PATH",
+                      help="let the experiment's paths point into PATH, outside its folder "
+                      "(repeatable)")
     gate.set_defaults(func=_cmd_gate)
 
     report = sub.add_parser(
         "report", help="build the migration (or shadow-test) report of a logged comparison",
         description="Rebuilds the report from MLflow alone: the comparison, its frozen golden "
         "set and roles. Writes OUT (.html) and the same name with .md, and logs both to the "
-        "run. Exit codes: 0 written, 2 configuration error or a run that lacks what the "
-        "report needs, 1 crash.")
+        "run: as reports/migration_report.html for the run's own roles and gates, else under "
+        "a name that says the roles and gates (a logged report is never overwritten by one "
+        "deciding something else). Exit codes: 0 written, 2 configuration error or a run "
+        "that lacks what the report needs, 1 crash.")
     report.add_argument("run_id", help="the parent run id (workbench run / wb.compare prints it)")
     report.add_argument("--gates", help="gates file (YAML); default gates otherwise")
     _role_options(report, "MLflow tracking URI")
@@ -554,6 +676,7 @@ def build_parser() -> argparse.ArgumentParser:
     check = data_cmd("check", "list duplicates, near duplicates and leakage")
     check.add_argument("--against", help="few-shot / training file to check for leakage")
     check.add_argument("--threshold", type=float, default=0.9, help="near-duplicate cosine (0.9)")
+    check.add_argument("--no-progress", action="store_true", help="no progress bar")
     check.set_defaults(func=_cmd_check)
 
     freeze = data_cmd("freeze", "write canonical JSONL + a manifest with the digest")

@@ -1,8 +1,10 @@
 """The content-addressed call cache: one small JSON file per successful call.
 
 Keys hash what determines an answer (model identity, rendered messages, response format, seed
-and repeat). Files are written atomically (temp file + rename), so a cache shared by parallel
-processes or a process killed mid-write never holds a torn entry.
+and repeat). Files are written atomically (temp file + rename, ``workbench._atomic``), so a
+cache shared by parallel processes (readers and writers alike) or a process killed mid-write
+never holds a torn entry; a temporary file a kill leaves behind is never read as an entry.
+Only answers are cached: failed calls and empty answers never are.
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from platformdirs import user_cache_dir
+
+from workbench._atomic import atomic_write
 
 __all__ = ["CallCache", "cache_key", "default_cache_dir"]
 
@@ -85,18 +88,15 @@ class CallCache:
         return record if isinstance(record, dict) and record.get("v") == CACHE_SCHEMA else None
 
     def put(self, key: str, record: dict[str, Any]) -> None:
-        """Store a record atomically (last writer wins; both wrote the same answer's record)."""
-        path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump({"v": CACHE_SCHEMA, **record}, fh, ensure_ascii=False)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        """Store a record atomically (last writer wins; both wrote the same answer's record).
+
+        No fsync: an entry lost to a power cut is a cache miss, never a torn entry.
+        """
+        with atomic_write(self._path(key), fsync=False) as fh:
+            json.dump({"v": CACHE_SCHEMA, **record}, fh, ensure_ascii=False)
 
     def __len__(self) -> int:
-        """Number of cached calls."""
-        return sum(1 for _ in self._calls.glob("*/*.json")) if self._calls.is_dir() else 0
+        """Number of cached calls (temporary files of unfinished writes excluded)."""
+        if not self._calls.is_dir():
+            return 0
+        return sum(1 for p in self._calls.glob("*/*.json") if not p.name.startswith("."))

@@ -25,12 +25,15 @@ from ._secrets import redact
 from ._spec import ModelSpec, Pricing
 
 __all__ = [
+    "CONFIG_ERRORS",
     "BudgetExhausted",
     "BudgetLedger",
     "CallExecutor",
     "CallRequest",
     "CallResult",
+    "EmptyResponse",
     "RetryPolicy",
+    "blank",
 ]
 
 Message = dict[str, str]
@@ -45,7 +48,34 @@ _RETRYABLE_NAMES = {
     "ServiceUnavailableError",
     "BadGatewayError",
     "TimeoutError",
+    "EmptyResponse",
 }
+
+CONFIG_ERRORS = frozenset({
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "NotFoundError",
+    "BadRequestError",
+    "UnsupportedParamsError",
+})
+"""Errors that say the configuration itself is wrong (a key, the model or provider name, a
+parameter), so every call of it will fail the same way: the runner stops a configuration whose
+first calls all fail with one of them. Case-specific subclasses (``ContextWindowExceededError``,
+``ContentPolicyViolationError``) are not in it."""
+
+
+def blank(output: str | None) -> bool:
+    """True for an answer with no content: None, empty or whitespace only.
+
+    Example:
+        >>> blank("  "), blank(None), blank("ok")
+        (True, True, False)
+    """
+    return output is None or not output.strip()
+
+
+class EmptyResponse(Exception):  # noqa: N818 - named as the error_type it records
+    """A provider answered without content: recorded as a failed call, retried, never cached."""
 
 
 @dataclass(frozen=True)
@@ -282,7 +312,8 @@ class CallExecutor:
         cache = self.cache if use_cache else None
         if cache is not None:
             record = cache.get(request.key)
-            if record is not None:
+            # an empty answer cached by an older workbench is a miss, never replayed
+            if record is not None and not blank(record.get("output")):
                 return CallResult.from_cache(record)
         spec = request.spec
         reserved = self.estimate_usd(request)
@@ -317,12 +348,14 @@ class CallExecutor:
             pacer = self._pacers[spec.label] = _Pacer(spec.rpm, spec.tpm)
         acompletion = litellm().acompletion
         attempt = 0
+        paid = 0.0  # what the attempts so far were billed (an empty answer is paid too)
         while True:
             attempt += 1
             await pacer.wait(request.est_prompt_tokens + request.est_completion_tokens)
             self.calls_made += 1
             started = time.perf_counter()
             ttft: list[float] = []
+            answered: CallResult | None = None
             try:
                 if spec.stream:
                     response = await asyncio.wait_for(
@@ -334,6 +367,15 @@ class CallExecutor:
                         acompletion(messages=request.messages, **kwargs),
                         timeout=spec.timeout_s + 5.0,
                     )
+                latency = time.perf_counter() - started
+                answered = self._result(request, response, attempt, latency)
+                paid += answered.billed_usd
+                if blank(answered.output):
+                    raise EmptyResponse(
+                        f"the model answered without content (finish_reason="
+                        f"{answered.finish_reason!r}, {answered.completion_tokens or 0} "
+                        f"completion tokens, attempt {attempt}); retried like a transient "
+                        "failure and never cached")
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # provider errors of every kind are recorded, not raised
@@ -341,20 +383,27 @@ class CallExecutor:
                     self.on_attempt(spec, exc)
                 wait = self._wait_before_retry(exc, attempt)
                 if wait is None:
-                    return CallResult(
+                    failed = CallResult(
                         error_type=_error_type(exc),
                         error=redact(str(exc) or repr(exc), _secret_values(kwargs))[:2000],
                         attempts=attempt,
                         latency_s=time.perf_counter() - started,
+                        billed_usd=paid,
                     )
+                    if isinstance(exc, EmptyResponse) and answered is not None:
+                        failed.output = answered.output
+                        failed.finish_reason = answered.finish_reason
+                        failed.prompt_tokens = answered.prompt_tokens
+                        failed.completion_tokens = answered.completion_tokens
+                        failed.latency_s, failed.cost_usd = answered.latency_s, paid
+                    return failed
                 await asyncio.sleep(wait)
                 continue
-            latency = time.perf_counter() - started
             if self.on_attempt is not None:
                 self.on_attempt(spec, None)
-            result = self._result(request, response, attempt, latency)
-            result.ttft_s = ttft[0] if ttft else None
-            return result
+            answered.billed_usd = paid
+            answered.ttft_s = ttft[0] if ttft else None
+            return answered
 
     @staticmethod
     async def _streamed(

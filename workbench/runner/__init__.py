@@ -7,9 +7,22 @@ Example:
 """
 
 from ._comparison import RESULT_COLUMNS, Comparison
+from ._errors import DamagedSaveError, RunError
+from ._health import error_breakdown
 from ._pairwise import PairwiseTable, pairwise
 from ._plan import Cell, Plan, plan
-from ._run import RecordedConfig, RunHandle, acompare, compare, run_plan, start_compare
+from ._run import (
+    FAIL_FAST_AFTER,
+    SKIPPED,
+    RecordedConfig,
+    RunHandle,
+    acompare,
+    compare,
+    run_plan,
+    start_compare,
+)
 
-__all__ = ["RESULT_COLUMNS", "Cell", "Comparison", "PairwiseTable", "Plan", "RecordedConfig",
-           "RunHandle", "acompare", "compare", "pairwise", "plan", "run_plan", "start_compare"]
+__all__ = ["FAIL_FAST_AFTER", "RESULT_COLUMNS", "SKIPPED", "Cell", "Comparison",
+           "DamagedSaveError", "PairwiseTable", "Plan", "RecordedConfig", "RunError", "RunHandle",
+           "acompare", "compare", "error_breakdown", "pairwise", "plan", "run_plan",
+           "start_compare"]

@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 from collections.abc import Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from workbench._atomic import atomic_write
 from workbench.datasets import GoldenSet
 from workbench.errors import ConfigError
-from workbench.stats import mean_ci
+from workbench.stats import mean_ci, score_status
+
+from ._errors import DamagedSaveError
 
 __all__ = ["DETAIL_COLUMNS", "RESULT_COLUMNS", "Comparison"]
 
 SCHEMA_VERSION = 1
+
+META_FILE = "comparison.json"
+RESULTS_FILE = "results.parquet"
+DETAILS_FILE = "score_details.parquet"
+FILES_KEY = "files"
+"""Key of ``comparison.json`` recording each table's sha256 (a save's files belong together)."""
 
 RESULT_COLUMNS = [
     "case_id", "model", "variant", "repeat", "output", "error_type", "error", "finish_reason",
@@ -219,9 +231,13 @@ class Comparison:
         """Per (model, variant): mean scores with 95% CIs, cost, latency percentiles, errors.
 
         Repeats are averaged within a case before the interval is computed, so the interval is
-        over cases. ``errors="zero"`` (default) counts a failed call as score 0, so a model
-        never looks better by failing; ``"drop"`` leaves failed calls out. ``df.attrs`` records
-        the interval method per scorer and how errors were counted.
+        over cases. Missing scores follow the one rule ``compare_configs`` uses
+        (``workbench.stats.score_status``): ``errors="zero"`` (default) counts a failed call or
+        a scorer failure as score 0, so a model never looks better by failing; ``"drop"``
+        leaves them out; cases no configuration could score are not applicable and left out.
+        ``errors`` counts failed calls, ``scorer_errors`` outputs a scorer failed on,
+        ``<scorer>_failed`` per scorer, and ``error_rate`` is the share of calls with either.
+        ``df.attrs`` records the interval method per scorer and how errors were counted.
 
         Example:
             >>> cmp.summary()[["n_cases", "label_match", "label_match_low"]]  # doctest: +SKIP
@@ -232,23 +248,30 @@ class Comparison:
         out: list[dict[str, Any]] = []
         methods: dict[str, str] = {}
         simulated = set(self.simulated_models)
+        status = {name: score_status(df, name, errors) for name in self.scorers}
+        any_failed = pd.Series(False, index=df.index)
+        for st in status.values():
+            any_failed = any_failed | st.scorer_failed
         for (model, variant), group in df.groupby(["model", "variant"], sort=False, observed=True):
             failed = group["error_type"].notna()
+            lost = failed | any_failed.loc[group.index]
             row: dict[str, Any] = {
                 "model": model,
                 "variant": variant,
                 "n_cases": int(group["case_id"].nunique()),
                 "n_calls": len(group),
                 "errors": int(failed.sum()),
-                "error_rate": float(failed.mean()) if len(group) else float("nan"),
+                "scorer_errors": int(any_failed.loc[group.index].sum()),
+                "error_rate": float(lost.mean()) if len(group) else float("nan"),
             }
             for name in self.scorers:
-                values = group[f"score.{name}"].astype("float64")
-                if errors == "zero":
-                    values = values.where(~failed, 0.0)
+                values = status[name].value.loc[group.index]
+                row[f"{name}_failed"] = int(status[name].scorer_failed.loc[group.index].sum())
+                if errors == "drop":  # a case with a lost repeat is dropped whole
+                    per_case = values.groupby(group["case_id"], observed=True).agg(
+                        lambda v: v.mean() if v.notna().all() else float("nan"))
                 else:
-                    values = values.where(~failed)
-                per_case = values.groupby(group["case_id"], observed=True).mean()
+                    per_case = values.groupby(group["case_id"], observed=True).mean()
                 ci = mean_ci(per_case.to_numpy())
                 row[name] = ci.mean
                 row[f"{name}_low"] = ci.low
@@ -265,7 +288,6 @@ class Comparison:
                     "judge_cost_usd": float(group["judge_cost_usd"].fillna(0).sum()),
                     "total_cost_usd": float(cost.fillna(0).sum())
                     + float(group["judge_cost_usd"].fillna(0).sum()),
-                    "scorer_errors": int(group["scorer_errors"].notna().sum()),
                     "latency_p50_s": _pct(latency, 50),
                     "latency_p95_s": _pct(latency, 95),
                     "latency_p99_s": _pct(latency, 99),
@@ -309,8 +331,9 @@ class Comparison:
                     table[name], table[f"{name}_low"], table[f"{name}_high"], strict=True
                 )
             ]
-        shown["errors"] = [f"{e} ({r:.0%})" for e, r in zip(table["errors"], table["error_rate"],
-                                                               strict=True)]
+        shown["errors"] = [f"{e}+{se} ({r:.0%})" if se else f"{e} ({r:.0%})" for e, se, r in
+                           zip(table["errors"], table["scorer_errors"], table["error_rate"],
+                               strict=True)]
         shown["cost"] = [_money(v) for v in table["cost_usd"]]
         if (table["judge_cost_usd"] > 0).any():
             shown["judge $"] = [_money(v) for v in table["judge_cost_usd"]]
@@ -323,7 +346,10 @@ class Comparison:
         if methods:
             lines.append(
                 "CIs: " + ", ".join(f"{k}: {v}" for k, v in methods.items())
-                + f"; failed calls counted as {'0' if errors == 'zero' else 'missing'}"
+                + "; failed calls and scorer failures counted as "
+                + ("0" if errors == "zero" else "missing")
+                + ("; errors = failed calls + outputs a scorer failed on"
+                   if (table["scorer_errors"] > 0).any() else "")
             )
         if self.simulated_models:
             lines.append(
@@ -359,17 +385,28 @@ class Comparison:
     def save(self, directory: str | Path) -> Path:
         """Write ``results.parquet``, ``score_details.parquet`` and ``comparison.json`` to a dir.
 
+        Each file is written to a temporary file beside it and renamed into place (DESIGN.md,
+        Settled R3), ``comparison.json`` last: a process killed while saving leaves the
+        previous save whole. ``comparison.json`` records the sha256 of both tables, so
+        :meth:`load` notices a folder that mixes two saves.
+
         Example:
             >>> cmp.save("runs/triage-2026-11-25")  # doctest: +SKIP
         """
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
-        self.results.to_parquet(out / "results.parquet", index=False)
-        self.score_details.to_parquet(out / "score_details.parquet", index=False)
-        meta = {"schema_version": SCHEMA_VERSION, **self.meta}
-        (out / "comparison.json").write_text(
-            json.dumps(meta, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
-        )
+        tables = {RESULTS_FILE: _parquet_bytes(self.results),
+                  DETAILS_FILE: _parquet_bytes(self.score_details)}
+        meta = {"schema_version": SCHEMA_VERSION, **self.meta, FILES_KEY: {
+            name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+            for name, data in tables.items()}}
+        text = json.dumps(meta, indent=2, ensure_ascii=False, default=str) + "\n"
+        # every file is complete on disk before the first rename; comparison.json goes last
+        with ExitStack() as stack:
+            meta_fh = stack.enter_context(atomic_write(out / META_FILE))
+            for name, data in tables.items():
+                stack.enter_context(atomic_write(out / name, "wb")).write(data)
+            meta_fh.write(text)
         return out
 
     @classmethod
@@ -377,17 +414,27 @@ class Comparison:
         """Read a comparison written by :meth:`save`.
 
         Raises:
-            ConfigError: when the directory lacks the files or was written by a newer version.
+            ConfigError: when the directory holds no saved comparison or was written by a
+                newer version.
+            DamagedSaveError: when a file of the save is missing, truncated or from another
+                save; the message says how to recover (resume the run from its checkpoint).
         """
         src = Path(directory)
-        meta_path, results_path = src / "comparison.json", src / "results.parquet"
-        if not meta_path.is_file() or not results_path.is_file():
+        meta_path, results_path = src / META_FILE, src / RESULTS_FILE
+        if not meta_path.is_file() and not results_path.is_file():
             raise ConfigError(
                 "not a saved comparison (comparison.json and results.parquet expected)",
                 where=str(src),
                 fix="Pass the directory given to Comparison.save().",
             )
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if not meta_path.is_file():
+            raise _damaged(src, f"{META_FILE} is missing", None)
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            if not isinstance(meta, dict):
+                raise ValueError(f"a JSON {type(meta).__name__}, not an object")
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise _damaged(src, f"{META_FILE} cannot be read ({exc})", None) from None
         version = meta.pop("schema_version", None)
         if not isinstance(version, int) or version > SCHEMA_VERSION:
             raise ConfigError(
@@ -396,16 +443,19 @@ class Comparison:
                 where=str(meta_path),
                 fix="Upgrade workbench to read it.",
             )
-        results = pd.read_parquet(results_path)
+        recorded: dict[str, Any] = meta.pop(FILES_KEY, None) or {}
+        results = _read_table(src, RESULTS_FILE, recorded, meta, required=True)
+        if results is None:  # unreachable: a required table is read or refused
+            raise _damaged(src, f"{RESULTS_FILE} is missing", meta)
         extra = [c for c in results.columns if c not in RESULT_COLUMNS]
         records: list[dict[str, Any]] = [
             {str(k): v for k, v in r.items()} for r in results.to_dict("records")
         ]
-        details_path = src / "score_details.parquet"
+        raw_details = _read_table(src, DETAILS_FILE, recorded, meta, required=False)
         details = None
-        if details_path.is_file():
+        if raw_details is not None:
             details = details_frame([{str(k): v for k, v in r.items()}
-                                     for r in pd.read_parquet(details_path).to_dict("records")])
+                                     for r in raw_details.to_dict("records")])
         return cls(results_frame(records, extra), meta, details)
 
     def to_config(self, path: str | Path | None = None) -> str:
@@ -421,6 +471,53 @@ class Comparison:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             Path(path).write_text(text, encoding="utf-8")
         return text
+
+
+def _parquet_bytes(df: pd.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    df.to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
+def _damaged(src: Path, what: str, meta: dict[str, Any] | None) -> DamagedSaveError:
+    """The error for a damaged save: what is wrong, and how to get the comparison back."""
+    checkpoint = (meta or {}).get("checkpoint")
+    at = (f" (its checkpoint is {checkpoint})" if checkpoint and Path(checkpoint).is_file()
+          else "")
+    leftovers = sorted(p.name for p in src.glob(".*.tmp"))
+    if leftovers:
+        what += f"; a save was interrupted (temporary files left: {', '.join(leftovers[:3])})"
+    return DamagedSaveError(
+        what, where=str(src),
+        fix=("Recover the comparison from the run's checkpoint" + at + ": rerun the same "
+             "experiment with --resume (workbench run EXPERIMENT.yaml --resume --out DIR, or "
+             "wb.compare(..., resume=True) then cmp.save(DIR)); recorded calls are not paid "
+             "again. If it was logged, wb.load_comparison(RUN_ID) also rebuilds it."))
+
+
+def _read_table(src: Path, name: str, recorded: dict[str, Any], meta: dict[str, Any], *,
+                required: bool) -> pd.DataFrame | None:
+    """Read one Parquet table of a save, checking it against the sha256 comparison.json keeps."""
+    path = src / name
+    if not path.is_file():
+        if required or name in recorded:
+            raise _damaged(src, f"{name} is missing", meta)
+        return None
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise _damaged(src, f"{name} cannot be read ({exc})", meta) from None
+    try:
+        table = pd.read_parquet(io.BytesIO(data))
+    except Exception as exc:  # pyarrow's ArrowInvalid, OSError and kin: any unreadable table
+        size = "empty (0 bytes)" if not data else f"{len(data)} bytes"
+        raise _damaged(src, f"{name} is damaged, {size}: {type(exc).__name__}: "
+                       f"{str(exc)[:200]}", meta) from None
+    expected = (recorded.get(name) or {}).get("sha256")
+    if expected and hashlib.sha256(data).hexdigest() != expected:
+        raise _damaged(src, f"{name} ({len(data)} bytes) is not the file {META_FILE} was saved "
+                       "with (its sha256 differs): the folder mixes two saves", meta)
+    return table
 
 
 def _pct(values: np.ndarray[Any, Any], q: float) -> float:

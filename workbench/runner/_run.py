@@ -20,12 +20,14 @@ from workbench.models import ModelSpec
 from workbench.models._cache import CallCache, cache_key, default_cache_dir
 from workbench.models._engine import _submit, engine_loop, run_async, run_sync
 from workbench.models._executor import (
+    CONFIG_ERRORS,
     BudgetExhausted,
     BudgetLedger,
     CallExecutor,
     CallRequest,
     CallResult,
     RetryPolicy,
+    blank,
 )
 from workbench.models._litellm import litellm_version
 from workbench.prompts import PromptVariant
@@ -39,6 +41,19 @@ __all__ = ["RecordedConfig", "RunHandle", "acompare", "compare", "run_plan", "st
 
 _CALL_FIELDS = list(CallResult().cache_record()) + ["error_type", "error", "billed_usd",
                                                     "cache_hit"]
+
+SKIPPED = "Skipped"
+"""``error_type`` of a cell not called because its configuration was stopped (fail fast)."""
+
+FAIL_FAST_AFTER = 5
+"""Default K: a configuration whose first K calls of a run all fail with the same
+configuration error (``CONFIG_ERRORS``: authentication, unknown model or provider, bad request)
+is stopped; its other cells are not called."""
+
+
+def _failed(call: dict[str, Any]) -> bool:
+    """True for a recorded call without an answer: an error, or an old empty "success"."""
+    return call.get("error_type") is not None or blank(call.get("output"))
 
 
 def _cache_of(cache: bool | str | Path | CallCache) -> CallCache | None:
@@ -100,8 +115,26 @@ class _Run:
 
     def __init__(self, p: Plan, *, concurrency: int, cache: CallCache | None,
                  resume: bool, progress: bool, retry: RetryPolicy | None,
-                 recorded: Sequence[RecordedConfig] = ()) -> None:
+                 recorded: Sequence[RecordedConfig] = (), retry_errors: bool = False,
+                 fail_fast_after: int | None = FAIL_FAST_AFTER,
+                 lock_timeout_s: float = 0.0) -> None:
+        if fail_fast_after is not None and (not isinstance(fail_fast_after, int)
+                                            or fail_fast_after < 1):
+            raise ConfigError(f"fail_fast_after={fail_fast_after!r}",
+                              fix="Use an integer ≥ 1, or None to never stop a configuration.")
+        if not isinstance(lock_timeout_s, (int, float)) or lock_timeout_s < 0:
+            raise ConfigError(f"lock_timeout_s={lock_timeout_s!r}",
+                              fix="Use 0 (refuse at once) or a number of seconds to wait.")
         self.plan = p
+        self.retry_errors = retry_errors
+        """On resume, call again the cells whose recorded call failed."""
+        self.fail_fast_after = fail_fast_after
+        self.lock_timeout_s = float(lock_timeout_s)
+        self.first_calls: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        """The first ``fail_fast_after`` calls made in this run, per configuration."""
+        self.stopped: dict[tuple[str, str], str] = {}
+        """Configurations stopped by fail fast, and why."""
+        self.budget_stop_spent: float | None = None
         self.recorded = list(recorded)
         """Configurations answered before the run (a shadow test's served responses): their
         rows are scored like calls but never sent."""
@@ -216,6 +249,22 @@ class _Run:
         return row
 
     async def execute(self) -> Comparison:
+        """Run the plan under its checkpoint's lock (one process per plan at a time)."""
+        await self._lock()
+        try:
+            return await self._execute()
+        finally:
+            self.checkpoint.close()
+
+    async def _lock(self) -> None:
+        """Take the checkpoint's lock, polling up to ``lock_timeout_s`` (the loop stays free)."""
+        deadline = time.monotonic() + self.lock_timeout_s
+        while not self.checkpoint.try_acquire():
+            if time.monotonic() >= deadline:
+                raise await asyncio.to_thread(self.checkpoint.refusal)
+            await asyncio.sleep(0.1)
+
+    async def _execute(self) -> Comparison:
         p = self.plan
         started = time.time()
         recovered = self.checkpoint.recover() if self.resume else None
@@ -240,6 +289,8 @@ class _Run:
             self.judge_billed_usd = sum(float(v.get("billed_usd") or 0.0)
                                         for v in self.recorded_judge_calls.values())
             for key, call in recovered.rows.items():
+                if self.retry_errors and _failed(call):
+                    continue  # --retry-errors: recorded failures are called again
                 for c in by_key.get(key, []):
                     self.rows[c.id] = await self.score(c, call)
         for rec in self.recorded:
@@ -257,6 +308,14 @@ class _Run:
                 if self.stop_reason is not None:
                     return
                 cell = by_key[key][0]
+                config = (cell.model, cell.variant)
+                if config in self.stopped:  # fail fast: this configuration is not called again
+                    call = self._skipped(config)
+                    for same in by_key[key]:
+                        if same.id not in self.rows:
+                            self.rows[same.id] = await self.score(same, call)
+                            bar.step(CallResult(error_type=SKIPPED), ledger.spent_usd)
+                    continue
                 seen = observed.get((cell.model, cell.variant))
                 est_completion = cell.est_completion_tokens
                 if seen and seen[1]:
@@ -272,10 +331,9 @@ class _Run:
                 except BudgetExhausted:
                     if self.stop_reason is None:
                         self.status = "budget_stopped"
-                        self.stop_reason = (
-                            f"stopped by the budget of ${p.budget_usd:,.4f}: spent "
-                            f"${ledger.spent_usd:,.4f}; the next call would pass the budget"
-                        )
+                        self.budget_stop_spent = ledger.spent_usd
+                        # worded with the final spend once the calls in flight have settled
+                        self.stop_reason = "stopped by the budget"
                     return
                 if result.completion_tokens:
                     tally = observed.setdefault((cell.model, cell.variant), [0, 0])
@@ -283,6 +341,8 @@ class _Run:
                     tally[1] += 1
                 call = {k: getattr(result, k) for k in _CALL_FIELDS}
                 self.checkpoint.record(cell.key, call)
+                if not result.cache_hit:
+                    self._note_call(config, call)
                 for same in by_key[key]:  # every case whose prompt is this very request
                     if same.id not in self.rows:
                         self.rows[same.id] = await self.score(same, call)
@@ -301,11 +361,54 @@ class _Run:
                 task.cancel()
             bar.close()
             self.checkpoint.close()
+        if self.status == "budget_stopped":
+            at_stop = self.budget_stop_spent or 0.0
+            in_flight = ledger.spent_usd - at_stop
+            self.stop_reason = (
+                f"stopped by the budget of ${p.budget_usd:,.4f}: spent ${ledger.spent_usd:,.4f} "
+                f"in all (${at_stop:,.4f} when the budget stopped new calls"
+                + (f", then ${in_flight:,.4f} by the calls already in flight" if in_flight > 0
+                   else "")
+                + "); the next call would have passed the budget"
+            )
         missing = len(p.cells) + n_recorded - len(self.rows)
-        if self.status == "complete" and missing > 0:
+        if self.stopped and self.status == "complete":
+            skipped = sum(1 for r in self.rows.values() if r.get("error_type") == SKIPPED)
+            self.status = "interrupted"
+            self.stop_reason = "; ".join(self.stopped.values()) + (
+                f". {skipped} cells were not called: fix the cause, then rerun with resume=True "
+                "(workbench run --resume) to call them; add retry_errors=True (--retry-errors) "
+                "to call the failed ones again too")
+        elif self.status == "complete" and missing > 0:
             self.status = "interrupted"
             self.stop_reason = f"{missing} calls did not run"
+        elif self.stopped and self.stop_reason is not None:  # stopped for another reason too
+            self.stop_reason += "; also " + "; ".join(self.stopped.values())
         return self.comparison(started, executor, ledger)
+
+    def _note_call(self, config: tuple[str, str], call: dict[str, Any]) -> None:
+        """Fail fast: stop a configuration whose first K calls all failed the same way."""
+        k = self.fail_fast_after
+        first = self.first_calls.setdefault(config, [])
+        if k is None or config in self.stopped or len(first) >= k:
+            return
+        first.append(call)
+        if len(first) < k:
+            return
+        kinds = {c.get("error_type") for c in first}
+        kind = next(iter(kinds))
+        if len(kinds) == 1 and kind in CONFIG_ERRORS:
+            message = str(first[0].get("error") or "")[:300]
+            self.stopped[config] = (
+                f"configuration {config[0]} · {config[1]} stopped: its first {k} calls all "
+                f"failed with {kind} (not retryable; every call would fail the same way). "
+                f"First error: {message}")
+
+    def _skipped(self, config: tuple[str, str]) -> dict[str, Any]:
+        """The row of a cell not called because its configuration was stopped."""
+        return {**{k: None for k in _CALL_FIELDS}, "error_type": SKIPPED,
+                "error": "not called: " + self.stopped[config], "attempts": 0,
+                "billed_usd": 0.0, "cache_hit": False}
 
     def comparison(self, started: float, executor: CallExecutor, ledger: BudgetLedger
                    ) -> Comparison:
@@ -371,6 +474,8 @@ class _Run:
                          "python": platform.python_version()},
             "checkpoint": str(self.checkpoint.path),
             "scorer_errors": self.scorer_errors,
+            "stopped_configs": [{"model": m, "variant": v, "reason": why}
+                                for (m, v), why in self.stopped.items()],
         }
         details = details_frame([d for cid in self.rows for d in self.details.get(cid, [])])
         return Comparison(results, meta, details, golden_set=p.golden_set)
@@ -408,24 +513,33 @@ def _prepare(
     scorers: Sequence[Scorer], *, repeats: int, concurrency: int, budget_usd: float | None,
     cache: bool | str | Path | CallCache, seed: int, resume: bool, leakage: Leakage,
     cases: Sequence[str] | None, progress: bool, retry: RetryPolicy | None,
+    retry_errors: bool = False, fail_fast_after: int | None = FAIL_FAST_AFTER,
+    lock_timeout_s: float = 0.0,
 ) -> _Run:
     if not isinstance(concurrency, int) or concurrency < 1:
         raise ConfigError(f"concurrency={concurrency!r}", fix="Use an integer ≥ 1.")
     p = plan(golden_set, models, variants, scorers, repeats=repeats, budget_usd=budget_usd,
              seed=seed, leakage=leakage, cases=cases)
-    return _Run(p, concurrency=concurrency, cache=_cache_of(cache), resume=resume,
-                progress=progress, retry=retry)
+    return _Run(p, concurrency=concurrency, cache=_cache_of(cache),
+                resume=resume or retry_errors, progress=progress, retry=retry,
+                retry_errors=retry_errors, fail_fast_after=fail_fast_after,
+                lock_timeout_s=lock_timeout_s)
 
 
 def run_plan(p: Plan, *, concurrency: int = 16, cache: bool | str | Path | CallCache = True,
              resume: bool = False, progress: bool = True, retry: RetryPolicy | None = None,
-             recorded: Sequence[RecordedConfig] = ()) -> Comparison:
+             recorded: Sequence[RecordedConfig] = (), retry_errors: bool = False,
+             fail_fast_after: int | None = FAIL_FAST_AFTER,
+             lock_timeout_s: float = 0.0) -> Comparison:
     """Run a plan made by :func:`plan` (what ``compare`` does after planning).
 
     ``recorded`` adds configurations whose answers exist already (scored, never called).
+    The other options are :func:`compare`'s.
     """
-    run = _Run(p, concurrency=concurrency, cache=_cache_of(cache), resume=resume,
-               progress=progress, retry=retry, recorded=recorded)
+    run = _Run(p, concurrency=concurrency, cache=_cache_of(cache),
+               resume=resume or retry_errors, progress=progress, retry=retry,
+               recorded=recorded, retry_errors=retry_errors, fail_fast_after=fail_fast_after,
+               lock_timeout_s=lock_timeout_s)
     return run_sync(run.execute(), interrupt=run.interrupt)
 
 
@@ -445,6 +559,9 @@ def compare(
     cases: Sequence[str] | None = None,
     progress: bool = True,
     retry: RetryPolicy | None = None,
+    retry_errors: bool = False,
+    fail_fast_after: int | None = FAIL_FAST_AFTER,
+    lock_timeout_s: float = 0.0,
 ) -> Comparison:
     """Run every case × model × variant × repeat, score the outputs, and return the results.
 
@@ -453,7 +570,8 @@ def compare(
     a time, with retries (exponential backoff with jitter, honouring Retry-After), per-call
     timeouts (``ModelSpec.timeout_s``) and per-model limits (``ModelSpec.max_concurrency``,
     ``rpm``, ``tpm``). A failed call is recorded in ``error_type``/``error`` and the run goes
-    on.
+    on; an empty or whitespace-only answer is a failed call too (``EmptyResponse``, retried,
+    never cached).
 
     Args:
         golden_set: the cases.
@@ -473,10 +591,22 @@ def compare(
         cases: evaluate only these case ids.
         progress: show a progress bar.
         retry: the retry policy (default 4 attempts).
+        retry_errors: resume, and call again the cells whose recorded call failed (errors
+            and empty answers); the successful ones are kept.
+        fail_fast_after: stop a configuration whose first K calls in this run all fail with
+            the same error that no retry can fix (authentication, unknown model or provider,
+            bad request): its other cells are not called (``error_type="Skipped"``), and the
+            run ends ``"interrupted"`` saying why with the first error. None never stops.
+        lock_timeout_s: one process at a time runs a plan (a lock on its checkpoint): another
+            run of the same plan is refused with a ``RunError`` naming it, or waited for up
+            to this many seconds.
 
     Returns:
         A :class:`Comparison`. Ctrl-C (or a notebook interrupt) stops the run and returns what
         finished, with ``status == "interrupted"``.
+
+    Raises:
+        RunError: another run of the same plan holds its checkpoint (after ``lock_timeout_s``).
 
     Example:
         >>> import workbench as wb
@@ -488,7 +618,9 @@ def compare(
     """
     run = _prepare(golden_set, models, variants, scorers, repeats=repeats,
                    concurrency=concurrency, budget_usd=budget_usd, cache=cache, seed=seed,
-                   resume=resume, leakage=leakage, cases=cases, progress=progress, retry=retry)
+                   resume=resume, leakage=leakage, cases=cases, progress=progress, retry=retry,
+                   retry_errors=retry_errors, fail_fast_after=fail_fast_after,
+                   lock_timeout_s=lock_timeout_s)
     return run_sync(run.execute(), interrupt=run.interrupt)
 
 
@@ -567,6 +699,7 @@ def _with_defaults(options: Mapping[str, Any]) -> dict[str, Any]:
     defaults: dict[str, Any] = {
         "repeats": 1, "concurrency": 16, "budget_usd": None, "cache": True, "seed": 0,
         "resume": False, "leakage": "exclude", "cases": None, "progress": True, "retry": None,
+        "retry_errors": False, "fail_fast_after": FAIL_FAST_AFTER, "lock_timeout_s": 0.0,
     }
     unknown = set(options) - set(defaults)
     if unknown:

@@ -9,12 +9,18 @@ rates (seeded, so a run is reproducible):
 - ``reset``: the connection is dropped without a response.
 - ``malformed``: HTTP 200 with a truncated JSON body.
 - ``empty``: a normal response whose content is empty.
+- ``blank``: a normal response whose content is only whitespace.
 - ``length``: a truncated answer with ``finish_reason="length"``.
+- ``401``: HTTP 401, an invalid API key (every call of such a configuration fails alike).
+- ``400``: HTTP 400, a bad request (e.g. a parameter the model does not take).
 
 ``[[fault:429x2]]`` fails the first two requests carrying that prompt and then answers, which is
-how retry tests are written. Answers are deterministic: a reply scripted with ``replies``
-(the first key found in the prompt wins), else a digest of the prompt. The server listens on
-127.0.0.1 only and stops by itself after ``max_requests`` requests or ``max_seconds``.
+how retry tests are written. ``die_after=N`` makes the provider die mid-run: from request N + 1
+on every connection is dropped without an answer (``revive()`` brings it back). ``held = True``
+keeps every request waiting until it is set back to False (to line up concurrent clients).
+Answers are deterministic: a reply scripted with ``replies`` (the first key found in the prompt
+wins), else a digest of the prompt. The server listens on 127.0.0.1 only and stops by itself after
+``max_requests`` requests or ``max_seconds``.
 """
 
 from __future__ import annotations
@@ -37,8 +43,8 @@ from aiohttp import web
 
 __all__ = ["FAULTS", "FakeOpenAI", "FaultRates", "serve"]
 
-FAULTS = ("429", "500", "hang", "reset", "malformed", "empty", "length")
-_MARKER = re.compile(r"\[\[fault:(429|500|hang|reset|malformed|empty|length)(?:x(\d+))?\]\]")
+FAULTS = ("429", "500", "hang", "reset", "malformed", "empty", "length", "blank", "401", "400")
+_MARKER = re.compile(r"\[\[fault:(" + "|".join(FAULTS) + r")(?:x(\d+))?\]\]")
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,9 @@ class FaultRates:
     rate_malformed: float = 0.0
     rate_empty: float = 0.0
     rate_length: float = 0.0
+    rate_blank: float = 0.0
+    rate_401: float = 0.0
+    rate_400: float = 0.0
 
     def draw(self, rng: random.Random) -> str | None:
         """Pick a fault for one request, or None."""
@@ -95,6 +104,9 @@ class FakeOpenAI:
         prompts: how many times each prompt (sha256 of the messages) was requested.
         faults: how many times each fault was injected.
         response_formats: requests per ``response_format`` type (``"text"`` when absent).
+        answered: per prompt, the HTTP 200 answers with content (the calls a provider bills
+            and a client keeps): more than one for a prompt is a call paid twice.
+        dropped: requests refused because the provider was dead (``die_after``).
     """
 
     latency_ms: float = 0.0
@@ -104,14 +116,32 @@ class FakeOpenAI:
     retry_after_s: float = 1.0
     hang_s: float = 30.0
     max_requests: int = 100_000
+    die_after: int | None = None
+    held: bool = False
     requests: int = 0
     prompts: Counter[str] = field(default_factory=Counter)
     faults: Counter[str] = field(default_factory=Counter)
     response_formats: Counter[str] = field(default_factory=Counter)
+    answered: Counter[str] = field(default_factory=Counter)
+    dropped: int = 0
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
         self._marked: Counter[str] = Counter()
+
+    @property
+    def dead(self) -> bool:
+        """True once the provider has died (``die_after`` requests served)."""
+        return self.die_after is not None and self.requests > self.die_after
+
+    def revive(self) -> None:
+        """Bring a dead provider back (it answers every request again)."""
+        self.die_after = None
+
+    @staticmethod
+    def prompt_key(messages: list[Mapping[str, Any]]) -> str:
+        """The key of ``prompts`` and ``answered`` for a list of chat messages."""
+        return hashlib.sha256(_prompt_of({"messages": messages}).encode("utf-8")).hexdigest()
 
     # ------------------------------------------------------------------ answers
     def reply_for(self, prompt: str) -> str:
@@ -138,6 +168,8 @@ class FakeOpenAI:
         finish = "stop"
         if fault == "empty":
             text = ""
+        elif fault == "blank":
+            text = " \n\t "
         elif fault == "length":
             text, finish = text[: max(1, len(text) // 2)], "length"
         created = int(time.time())
@@ -164,6 +196,13 @@ class FakeOpenAI:
     # ------------------------------------------------------------------ HTTP
     async def _chat(self, request: web.Request) -> web.StreamResponse:
         self.requests += 1
+        if self.dead:  # the provider died: connections are dropped without an answer
+            self.dropped += 1
+            if request.transport is not None:
+                request.transport.abort()
+            raise asyncio.CancelledError
+        while self.held:  # lined up until the test lets them through
+            await asyncio.sleep(0.01)
         if self.requests > self.max_requests:
             return web.json_response(
                 {"error": {"message": "fake server request limit reached", "type": "server"}},
@@ -195,6 +234,16 @@ class FakeOpenAI:
             return web.json_response(
                 {"error": {"message": "Internal error (fake)", "type": "server_error"}}, status=500
             )
+        if fault == "401":
+            return web.json_response(
+                {"error": {"message": "Incorrect API key provided (fake)",
+                           "type": "invalid_request_error", "code": "invalid_api_key"}},
+                status=401)
+        if fault == "400":
+            return web.json_response(
+                {"error": {"message": "Unsupported parameter in the request (fake)",
+                           "type": "invalid_request_error", "code": "invalid_request"}},
+                status=400)
         if fault == "hang":
             await asyncio.sleep(self.hang_s)
         if fault == "reset":
@@ -207,6 +256,8 @@ class FakeOpenAI:
                 content_type="application/json",
             )
         completion = self._completion(body, prompt, fault)
+        if completion["choices"][0]["message"]["content"].strip():
+            self.answered[key] += 1
         if not body.get("stream"):
             return web.json_response(completion)
         return await self._stream(request, body, completion)
@@ -241,7 +292,10 @@ class FakeOpenAI:
 
     async def _stats(self, request: web.Request) -> web.Response:
         return web.json_response(
-            {"requests": self.requests, "faults": dict(self.faults), "prompts": len(self.prompts)}
+            {"requests": self.requests, "faults": dict(self.faults), "prompts": len(self.prompts),
+             "answered": sum(self.answered.values()),
+             "answered_twice": sum(n - 1 for n in self.answered.values() if n > 1),
+             "dropped": self.dropped}
         )
 
     def app(self) -> web.Application:
@@ -327,6 +381,7 @@ def main(argv: list[str] | None = None) -> None:
     for name in FAULTS:
         parser.add_argument(f"--rate-{name}", type=float, default=0.0, help=f"share of {name}")
     parser.add_argument("--max-requests", type=int, default=100_000)
+    parser.add_argument("--die-after", type=int, help="drop every request after this many")
     parser.add_argument("--max-seconds", type=float, default=3600.0, help="stop after this")
     args = parser.parse_args(argv)
     rates = FaultRates(**{f"rate_{n}": getattr(args, f"rate_{n}") for n in FAULTS})
@@ -335,6 +390,7 @@ def main(argv: list[str] | None = None) -> None:
         "seed": args.seed,
         "rates": rates,
         "max_requests": args.max_requests,
+        "die_after": args.die_after,
     }
     with serve(port=args.port, **options) as running:
         print(f"fake OpenAI server on {running.base_url}", flush=True)

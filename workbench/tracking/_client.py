@@ -2,19 +2,33 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from importlib.metadata import version
 from types import ModuleType
 from typing import Any
 
+from workbench.errors import WorkbenchError
 from workbench.models._secrets import redact
 
 PARAM_LIMIT = 6000
 """MLflow's longest param value; longer values are cut (the full text is an artifact)."""
 
+KEY_LIMIT = 250
+"""MLflow's longest param, metric and tag name (DESIGN.md, Settled R4)."""
+
 _USERINFO = re.compile(r"(?<=//)[^/@\s]+@")
+_KEY_UNSAFE = re.compile(r"[^\w\-. ]")
+"""Characters a metric, param or tag name may not hold (MLflow allows ``/`` between parts
+and ``:`` only off Windows: both are replaced inside a part)."""
+
+
+class TrackingError(WorkbenchError):
+    """MLflow could not be reached or refused a write; the results themselves are safe."""
 
 
 @cache
@@ -54,11 +68,99 @@ def safe(value: Any, limit: int = PARAM_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _part(text: str) -> str:
+    """One ``/``-separated part of a name: safe characters, never empty, ``.`` or ``..``."""
+    part = _KEY_UNSAFE.sub("_", text)
+    return "_" if part.strip(". ") == "" else part
+
+
+def shorten(key: str, original: str | None = None, limit: int = KEY_LIMIT) -> str:
+    """``key`` cut to ``limit`` characters, ending with a stable hash of ``original`` when cut.
+
+    Example:
+        >>> len(shorten("x" * 300)), shorten("x" * 300)[-9:] == shorten("x" * 300)[-9:]
+        (250, True)
+        >>> shorten("short")
+        'short'
+    """
+    if len(key) <= limit:
+        return key
+    digest = hashlib.sha256((original or key).encode("utf-8")).hexdigest()[:8]
+    return key[: limit - 9].rstrip("/") + "-" + digest
+
+
+def mlflow_key(key: str) -> str:
+    """A param, metric or tag name MLflow accepts (DESIGN.md, Settled R4).
+
+    Characters other than letters, digits, ``_ - . space`` become ``_`` within each
+    ``/``-separated part; empty, ``.`` and ``..`` parts become ``_``; a name longer than 250
+    characters is cut and ends with ``-`` and 8 hex digits of the full name's sha256, so the
+    same name always gets the same key.
+
+    Example:
+        >>> mlflow_key("slice/feedback/great: fast & right!/exact_match_mean")
+        'slice/feedback/great_ fast _ right_/exact_match_mean'
+        >>> len(mlflow_key("slice/feedback/" + "a very long free-text comment " * 20))
+        250
+    """
+    safe_key = "/".join(_part(p) for p in key.split("/"))
+    return shorten(safe_key, key)
+
+
 def metric_key(*parts: str) -> str:
-    """A metric name MLflow accepts (letters, digits, ``_ - . / space``), parts joined by ``/``.
+    """A metric name MLflow accepts, parts joined by ``/`` (see :func:`mlflow_key`).
+
+    A ``/`` inside a part is replaced, so a free-text slice label never adds a level.
 
     Example:
         >>> metric_key("slice", "language", "pt-BR", "intent_mean")
         'slice/language/pt-BR/intent_mean'
+        >>> metric_key("slice", "route", "a/b", "intent_mean")
+        'slice/route/a_b/intent_mean'
     """
-    return "/".join(re.sub(r"[^\w\-. ]", "_", p) for p in parts)
+    joined = "/".join(_part(p) for p in parts)
+    return shorten(joined, "\x00".join(parts))
+
+
+def safe_keys(values: dict[str, Any]) -> dict[str, Any]:
+    """The same entries under MLflow-safe names; two names made equal keep apart by a hash.
+
+    Example:
+        >>> sorted(safe_keys({"a:b": 1, "a_b": 2}))
+        ['a_b', 'a_b-648fa9b3']
+    """
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        name = mlflow_key(key)
+        if name in out:  # a different name that sanitises to the same key
+            name = shorten(name, key, KEY_LIMIT - 9) + "-" + hashlib.sha256(
+                key.encode("utf-8")).hexdigest()[:8]
+        out[name] = value
+    return out
+
+
+@contextmanager
+def reporting(tracking_uri: str | None, doing: str, fix: str = "") -> Iterator[None]:
+    """Turn MLflow's failures (unreachable server, refused write) into a :class:`TrackingError`.
+
+    Example:
+        >>> with reporting("http://127.0.0.1:9", "logging run 1"):  # doctest: +SKIP
+        ...     client("http://127.0.0.1:9").get_run("1")
+    """
+    try:
+        yield
+    except WorkbenchError:
+        raise
+    except Exception as exc:
+        import requests
+
+        if not isinstance(exc, (mlflow().exceptions.MlflowException, OSError,
+                                requests.RequestException)):
+            raise
+        uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or "sqlite:///mlflow.db"
+        raise TrackingError(
+            f"{doing} failed: {type(exc).__name__}: {safe(str(exc), 400)}",
+            where=f"MLflow at {safe(uri, 200)}",
+            fix=fix or "Check that the MLflow server is running and reachable, and the tracking "
+            "URI (--tracking-uri or $MLFLOW_TRACKING_URI).",
+        ) from exc

@@ -13,14 +13,36 @@ from workbench.datasets import GoldenSet
 from workbench.errors import ConfigError
 from workbench.runner import Comparison
 
-from ._client import client
-from ._log import COMPARISON_DIR, GOLDEN_DIR, KIND_TAG, SCHEMA_VERSION
+from ._client import TrackingError, client
+from ._log import COMPARISON_DIR, GOLDEN_DIR, KIND_TAG, LOGGING_TAG, SCHEMA_VERSION, SUPERSEDED_TAG
 
-__all__ = ["list_comparisons", "load_comparison", "load_table"]
+__all__ = ["list_comparisons", "load_comparison", "load_table", "logging_state"]
 
 
-def load_comparison(parent_run_id: str, tracking_uri: str | None = None) -> Comparison:
+def logging_state(tags: dict[str, str], run_status: str) -> str:
+    """Where a run's logging stands: ``finished``, ``unfinished``, ``failed`` or ``superseded``.
+
+    Runs logged before the ``workbench.logging`` tag existed count as finished when MLflow
+    ended them FINISHED.
+
+    Example:
+        >>> logging_state({"workbench.logging": "started"}, "RUNNING")
+        'unfinished'
+        >>> logging_state({}, "FINISHED")
+        'finished'
+    """
+    state = tags.get(LOGGING_TAG)
+    if state is None:
+        return "finished" if run_status == "FINISHED" else "unfinished"
+    return {"started": "unfinished"}.get(state, state)
+
+
+def load_comparison(parent_run_id: str, tracking_uri: str | None = None, *,
+                    allow_unfinished: bool = False) -> Comparison:
     """Rebuild a logged comparison from MLflow alone: results, specs, and its golden set.
+
+    A run whose logging did not finish (killed or failed meanwhile; ``list_comparisons``
+    shows it as unfinished) is refused unless ``allow_unfinished=True``.
 
     Example:
         >>> cmp = wb.load_comparison("3f2a…")  # doctest: +SKIP
@@ -28,6 +50,7 @@ def load_comparison(parent_run_id: str, tracking_uri: str | None = None) -> Comp
     Raises:
         ConfigError: the run does not exist, is not a workbench comparison (e.g. a child
             run), or was logged by a newer workbench.
+        TrackingError: the run's logging did not finish, or was superseded by another run.
     """
     c = client(tracking_uri)
     where = f"MLflow run {parent_run_id}"
@@ -38,6 +61,18 @@ def load_comparison(parent_run_id: str, tracking_uri: str | None = None) -> Comp
                           fix="Check the run id and the tracking URI "
                           "(tracking_uri= or $MLFLOW_TRACKING_URI).") from None
     tags = run.data.tags
+    state = logging_state(tags, run.info.status)
+    if state != "finished" and tags.get(KIND_TAG) == "comparison" and not allow_unfinished:
+        if state == "superseded":
+            raise TrackingError(
+                f"this run was logged again as run {tags.get(SUPERSEDED_TAG)}", where=where,
+                fix=f"Use run {tags.get(SUPERSEDED_TAG)}.")
+        raise TrackingError(
+            f"the logging of this run did not finish ({state}: MLflow status "
+            f"{run.info.status}); its artifacts may be partial", where=where,
+            fix="Log it again from the saved comparison: `workbench log RUN_DIR` (the --out "
+            "folder of `workbench run`), or wb.log_comparison(wb.Comparison.load(RUN_DIR), "
+            "experiment=...); pass allow_unfinished=True to read what was logged.")
     if tags.get(KIND_TAG) != "comparison":
         parent = tags.get("mlflow.parentRunId")
         raise ConfigError(
@@ -75,13 +110,17 @@ def list_comparisons(experiment: str = "workbench", tracking_uri: str | None = N
                      ) -> pd.DataFrame:
     """The comparisons logged to an experiment, newest first (one row per parent run).
 
+    ``status`` is the comparison's (``complete``, ``budget_stopped``, ``interrupted``) once
+    its logging finished, else ``logging unfinished`` (still logging, or killed meanwhile),
+    ``logging failed`` or ``logging superseded`` (logged again); ``logging`` says which.
+
     Example:
         >>> wb.list_comparisons("triage")[["run_id", "dataset", "status"]]  # doctest: +SKIP
     """
     c = client(tracking_uri)
     exp = c.get_experiment_by_name(experiment)
     columns = ["run_id", "run_name", "start_time", "dataset", "dataset_digest", "configs",
-               "status", "simulated", "spent_usd", "calls_recorded"]
+               "status", "logging", "simulated", "spent_usd", "calls_recorded"]
     if exp is None:
         return pd.DataFrame(columns=columns)
     rows: list[dict[str, Any]] = []
@@ -92,6 +131,7 @@ def list_comparisons(experiment: str = "workbench", tracking_uri: str | None = N
                              max_results=500, page_token=token)
         for run in page:
             tags, params, metrics = run.data.tags, run.data.params, run.data.metrics
+            state = logging_state(tags, run.info.status)
             rows.append({
                 "run_id": run.info.run_id, "run_name": run.info.run_name,
                 "start_time": pd.Timestamp(run.info.start_time, unit="ms", tz="UTC"),
@@ -99,7 +139,10 @@ def list_comparisons(experiment: str = "workbench", tracking_uri: str | None = N
                 "dataset_digest": tags.get("workbench.dataset_digest"),
                 "configs": len(json.loads(params.get("models", "[]")))
                 * len(json.loads(params.get("variants", "[]"))),
-                "status": tags.get("workbench.status"),
+                # a run whose logging did not finish is never shown as complete
+                "status": tags.get("workbench.status") if state == "finished"
+                else f"logging {state}",
+                "logging": state,
                 "simulated": tags.get("workbench.simulated") == "true",
                 "spent_usd": metrics.get("spent_usd"),
                 "calls_recorded": metrics.get("calls_recorded"),

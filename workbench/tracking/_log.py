@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import tempfile
 import time
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,14 +21,19 @@ from workbench.errors import ConfigError
 from workbench.runner import Comparison
 from workbench.stats import PairedComparison, compare_configs
 
-from ._client import client, metric_key, mlflow, mlflow_version, safe
+from ._client import client, metric_key, mlflow, mlflow_version, reporting, safe, safe_keys
 
-__all__ = ["SCHEMA_VERSION", "log_comparison"]
+__all__ = ["LOGGING_TAG", "SCHEMA_VERSION", "log_comparison", "supersede"]
 
 SCHEMA_VERSION = 1
 """Version of the run layout below; ``load_comparison`` refuses newer ones."""
 
 KIND_TAG = "workbench.kind"
+LOGGING_TAG = "workbench.logging"
+"""Where the logging of a run stands: ``started`` (still logging, or killed meanwhile),
+``finished`` (every artifact written: set last of all), ``failed`` or ``superseded`` (logged
+again as the run in ``workbench.superseded_by``)."""
+SUPERSEDED_TAG = "workbench.superseded_by"
 COMPARISON_DIR = "comparison"
 """Parent-run artifact folder holding the comparison exactly (``Comparison.save`` format)."""
 GOLDEN_DIR = "golden_set"
@@ -58,10 +64,13 @@ def _batch(c: Any, run_id: str, *, params: Mapping[str, Any] | None = None,
     """Params, metrics and tags in as few requests as MLflow allows (its batch limits)."""
     entities = mlflow().entities
     now = int(time.time() * 1000)
-    p = [entities.Param(k, safe(_flat(v))) for k, v in (params or {}).items() if v is not None]
-    m = [entities.Metric(k, float(v), now, 0) for k, v in (metrics or {}).items()
+    # names MLflow accepts, at most 250 characters (Settled R4); values redacted and capped
+    p = [entities.Param(k, safe(_flat(v))) for k, v in safe_keys(dict(params or {})).items()
+         if v is not None]
+    m = [entities.Metric(k, float(v), now, 0) for k, v in safe_keys(dict(metrics or {})).items()
          if v is not None and np.isfinite(float(v))]
-    t = [entities.RunTag(k, safe(_flat(v))) for k, v in (tags or {}).items() if v is not None]
+    t = [entities.RunTag(k, safe(_flat(v))) for k, v in safe_keys(dict(tags or {})).items()
+         if v is not None]
     while p or m or t:  # MLflow: at most 100 params, 1000 metrics, 1000 entities per batch
         c.log_batch(run_id, metrics=m[:900], params=p[:100], tags=t[:100])
         m, p, t = m[900:], p[100:], t[100:]
@@ -100,7 +109,9 @@ def _case_table(group: pd.DataFrame, gs: GoldenSet | None) -> pd.DataFrame:
 
 
 def _child_metrics(row: pd.Series, group: pd.DataFrame, scorers: Iterable[str],
-                   slices: Iterable[str]) -> dict[str, float]:
+                   slices: Iterable[str], slice_rows: list[dict[str, Any]] | None = None
+                   ) -> dict[str, float]:
+    """The child run's metrics; per-slice means also go to ``slice_rows`` with full labels."""
     metrics: dict[str, float] = {
         "n_cases": row["n_cases"], "n_calls": row["n_calls"], "error_rate": row["error_rate"],
         "cost_total_usd": row["cost_usd"], "cost_per_case_usd": row["cost_per_case_usd"],
@@ -122,9 +133,18 @@ def _child_metrics(row: pd.Series, group: pd.DataFrame, scorers: Iterable[str],
             col = f"slice.{sl}"
             if col not in group:
                 continue
-            per_slice = values.groupby(group[col], observed=True).mean()
+            grouped = values.groupby(group[col], observed=True)
+            per_slice, sizes = grouped.mean(), grouped.size().to_dict()
             for label, mean in per_slice.items():
-                metrics[metric_key("slice", sl, str(label), f"{name}_mean")] = float(mean)
+                key = metric_key("slice", sl, str(label), f"{name}_mean")
+                if key in metrics:  # another label that sanitises alike: keep both apart
+                    tag = hashlib.sha256(str(label).encode("utf-8")).hexdigest()[:8]
+                    key = metric_key("slice", sl, f"{str(label)[:200]}-{tag}", f"{name}_mean")
+                metrics[key] = float(mean)
+                if slice_rows is not None:  # the full label, whatever the metric name became
+                    slice_rows.append({"scorer": name, "slice": sl, "label": str(label),
+                                       "n": int(sizes[label]), "mean": float(mean),
+                                       "metric": key})
     return metrics
 
 
@@ -202,13 +222,24 @@ def log_comparison(
     golden_set: GoldenSet | None = None,
     register_prompts: bool = False,
     paired: PairedComparison | None = None,
+    tables: Mapping[str, pd.DataFrame] | None = None,
+    texts: Mapping[str, str] | None = None,
+    tags: Mapping[str, str] | None = None,
+    supersedes: str | None = None,
+    on_parent: Callable[[str], None] | None = None,
 ) -> str:
     """Log a comparison to MLflow: a parent run with one child run per (model, variant).
 
     The parent carries the dataset, settings, versions, the exact results (for
     :func:`load_comparison`) and the frozen golden set; each child the model and prompt
-    params, metrics with 95% CI bounds, per-slice means and a per-case table. API keys never
-    reach MLflow: params and tags are built from key-free specs and redacted again.
+    params, metrics with 95% CI bounds, per-slice means (their full labels in the
+    ``slices.json`` table) and a per-case table. API keys never reach MLflow: params and tags
+    are built from key-free specs and redacted again. Names MLflow sees are made safe
+    (DESIGN.md, Settled R4).
+
+    The run is marked logged (tag ``workbench.logging=finished``, with ``workbench.status``)
+    only after its last artifact is written: a run killed or failing meanwhile stays
+    ``started``/``failed`` and :func:`list_comparisons` shows it as unfinished.
 
     Args:
         comparison: what ``wb.compare`` returned (complete or not: incomplete ones are tagged).
@@ -222,13 +253,67 @@ def log_comparison(
             Registry as ``<experiment>.<variant>`` (a new version only when the templates
             changed) and link that version to the child run (param ``variant.prompt_uri``).
         paired: ``compare_configs`` of candidate against incumbent, when already computed.
+        tables: more tables for the parent run (artifact name → DataFrame), e.g.
+            ``decision.json``, logged before the run is marked logged.
+        texts: more text artifacts for the parent run (artifact path → text).
+        tags: more tags for the parent run (e.g. ``workbench.decision``).
+        supersedes: a run of the same comparison whose logging did not finish: once this one
+            is logged, that one is tagged ``workbench.logging=superseded`` and ended KILLED.
+        on_parent: called with the parent run id as soon as it exists.
 
     Returns:
         The parent run id.
 
+    Raises:
+        TrackingError: MLflow could not be reached or refused a write (the comparison itself
+            is untouched: log it again later).
+
     Example:
         >>> run_id = wb.log_comparison(cmp, experiment="triage")  # doctest: +SKIP
     """
+    with reporting(tracking_uri, f"logging the comparison to MLflow experiment {experiment!r}",
+                   fix="Check that the MLflow server is running and reachable and the tracking "
+                   "URI (tracking_uri= or $MLFLOW_TRACKING_URI); the comparison is unchanged: "
+                   "log it again with wb.log_comparison(cmp, ...), or `workbench log RUN_DIR` "
+                   "for a saved run."):
+        pid = _log(comparison, experiment, run_name=run_name, tracking_uri=tracking_uri,
+                   candidate=candidate, incumbent=incumbent, golden_set=golden_set,
+                   register_prompts=register_prompts, paired=paired, tables=tables or {},
+                   texts=texts or {}, tags=tags or {}, on_parent=on_parent)
+    if supersedes and supersedes != pid:
+        supersede(supersedes, pid, tracking_uri)
+    return pid
+
+
+def supersede(old_run_id: str, new_run_id: str, tracking_uri: str | None = None) -> bool:
+    """Mark a run whose logging did not finish as replaced by ``new_run_id``.
+
+    Tags it ``workbench.logging=superseded`` and ``workbench.superseded_by`` and ends it
+    KILLED. A run whose logging finished is left alone. Returns True when marked (False when
+    the run is gone, finished, or MLflow cannot be reached: nothing else depends on it).
+
+    Example:
+        >>> supersede(killed_run_id, new_run_id)  # doctest: +SKIP
+        True
+    """
+    c = client(tracking_uri)
+    try:
+        run = c.get_run(old_run_id)
+        if run.data.tags.get(LOGGING_TAG) == "finished":
+            return False
+        _batch(c, old_run_id, tags={LOGGING_TAG: "superseded", SUPERSEDED_TAG: new_run_id})
+        c.set_terminated(old_run_id, "KILLED")
+    except Exception:  # noqa: BLE001 - best effort: the new run is logged whole either way
+        return False
+    return True
+
+
+def _log(comparison: Comparison, experiment: str, *, run_name: str | None,
+         tracking_uri: str | None, candidate: Config | None, incumbent: Config | None,
+         golden_set: GoldenSet | None, register_prompts: bool,
+         paired: PairedComparison | None, tables: Mapping[str, pd.DataFrame],
+         texts: Mapping[str, str], tags: Mapping[str, str],
+         on_parent: Callable[[str], None] | None) -> str:
     c = client(tracking_uri)
     exp_id = _experiment_id(c, experiment)
     meta = comparison.meta
@@ -248,14 +333,19 @@ def log_comparison(
         "workbench.dataset": gs_meta.get("name"),
         "workbench.dataset_digest": gs_meta.get("digest"),
         "workbench.simulated": str(simulated).lower(),
+    }
+    status_tags = {  # set on each run only once its last artifact is written
         "workbench.status": comparison.status,
         "workbench.complete": str(comparison.complete).lower(),
     }
     parent = c.create_run(exp_id, run_name=name, tags={
         KIND_TAG: "comparison", "workbench.schema_version": str(SCHEMA_VERSION),
+        LOGGING_TAG: "started",
         **{k: safe(v) for k, v in common_tags.items() if v is not None},
     })
     pid = parent.info.run_id
+    if on_parent is not None:
+        on_parent(pid)
     try:
         dataset = _dataset_input(gs) if gs is not None else None
         versions = {**meta.get("versions", {}), "mlflow": mlflow_version()}
@@ -313,7 +403,7 @@ def log_comparison(
             child = c.create_run(exp_id, run_name=f"{key[0]} · {key[1]}", tags={
                 "mlflow.parentRunId": pid, "workbench.model": key[0],
                 "workbench.variant": key[1], "workbench.role": roles.get(key, "none"),
-                "workbench.prompt_version": var.get("version", ""),
+                "workbench.prompt_version": var.get("version", ""), LOGGING_TAG: "started",
                 **{k: safe(v) for k, v in common_tags.items() if v is not None},
                 "workbench.simulated": str(bool(spec.get("simulated"))).lower(),
             })
@@ -324,6 +414,7 @@ def log_comparison(
                 version = _register_prompt(c, experiment, var)
                 c.link_prompt_version_to_run(cid, version)
                 prompt_uri = version.uri
+            slice_rows: list[dict[str, Any]] = []
             _batch(c, cid, params={
                 **{f"model.{k}": v for k, v in spec.get("params", {}).items()},
                 "model.simulated": spec.get("simulated"),
@@ -338,19 +429,34 @@ def log_comparison(
                 "seed": meta.get("seed"), "repeats": meta.get("repeats"),
                 "scorers": [s["name"] for s in meta.get("scorers", [])],
             }, metrics=_child_metrics(summary.loc[[key]].iloc[0], group, comparison.scorers,
-                                      slices),
+                                      slices, slice_rows),
                 tags={"mlflow.note.content": _note(comparison, parent=False, config=key)})
             c.log_table(cid, _case_table(group, gs), "cases.json")
+            if slice_rows:
+                c.log_table(cid, pd.DataFrame(slice_rows), "slices.json")
             c.log_text(cid, var.get("user", ""), f"prompt/{key[1]}/user.j2")
             if var.get("system"):
                 c.log_text(cid, var["system"], f"prompt/{key[1]}/system.j2")
             if dataset is not None:
                 c.log_inputs(cid, datasets=[dataset])
+            _batch(c, cid, tags=status_tags)
             c.set_terminated(cid, "FINISHED")
+            _batch(c, cid, tags={LOGGING_TAG: "finished"})
+        for table_name, table in tables.items():
+            c.log_table(pid, table, table_name)
+        for path, text in texts.items():
+            c.log_text(pid, text, path)
+        # last of all: the status, then the mark that every artifact is written
+        _batch(c, pid, tags={**status_tags, **tags})
+        c.set_terminated(pid, "FINISHED")
+        _batch(c, pid, tags={LOGGING_TAG: "finished"})
     except BaseException:
-        c.set_terminated(pid, "FAILED")
+        try:  # best effort: the store may be the very thing that failed
+            _batch(c, pid, tags={LOGGING_TAG: "failed"})
+            c.set_terminated(pid, "FAILED")
+        except Exception:  # noqa: BLE001, S110 - the original error is the one to raise
+            pass
         raise
-    c.set_terminated(pid, "FINISHED")
     return str(pid)
 
 
