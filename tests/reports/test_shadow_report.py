@@ -102,9 +102,10 @@ def test_html_is_self_contained_and_escapes_model_and_log_text(
             assert not (attrs.get("href") or "").startswith(("http", "//"))
     assert [t for t, _ in dom.tags if t == "img"] == []
     assert not any("window.__x=1" in s or "window.__y" in s for s in dom.script_text)
+    traffic_log = wb.shadow.TrafficLog.load(logged["log"])
     for i, evil in enumerate(EVIL[:2]):
         assert evil not in page  # never raw
-        if any(e.case_id == f"evil-{i}" for e in report.examples):
+        if any(e.case_id == traffic_log.id_of(f"evil-{i}") for e in report.examples):
             assert str(markupsafe.escape(evil)) in page
     assert page.count("plotly.js v") == 1
     heads = ["1. Decision", "2. Pairwise judge", "3. Format", "4. Label agreement",

@@ -29,7 +29,9 @@ def logged(store: str, **kw: Any) -> tuple[wb.Comparison, wb.Decision]:
     fast = wb.ModelSpec("sim/fast", temperature=0.0, max_tokens=64)
     cmp = wb.compare(SET, ["sim/large", fast], [INCUMBENT, CANDIDATE], [wb.scorers.exact_match],
                      progress=False, experiment="promo", tracking_uri=store, **kw)
-    gates = wb.Gates(metrics={"exact_match": wb.MetricGate(margin=1.0)})
+    gates = wb.Gates(  # gates that cannot fail: a 1.0 margin, no minimum, any error rate
+        metrics={"exact_match": wb.MetricGate(margin=1.0, min_informative=0)},
+        error_rate_max=1.0, error_rate_increase_max=1.0)
     return cmp, wb.decide(cmp, gates, candidate=("sim/fast", "guided"),
                           incumbent=("sim/large", "plain"))
 
@@ -62,7 +64,9 @@ def test_promote_registers_tags_and_moves_the_alias_then_rollback_moves_it_back(
     cmp2 = wb.compare(SET, ["sim/large", "sim/fast"], [INCUMBENT, other],
                       [wb.scorers.exact_match], progress=False, experiment="promo",
                       tracking_uri=store)
-    d2 = wb.decide(cmp2, wb.Gates(metrics={"exact_match": wb.MetricGate(margin=1.0)}),
+    d2 = wb.decide(cmp2, wb.Gates(
+        metrics={"exact_match": wb.MetricGate(margin=1.0, min_informative=0)},
+        error_rate_max=1.0, error_rate_increase_max=1.0),
                    candidate=("sim/fast", "guided"), incumbent=("sim/large", "plain"))
     second = wb.promote(d2, cmp2, "triage", tracking_uri=store)
     assert (second.version, second.previous) == (2, 1)

@@ -21,7 +21,7 @@ from workbench.errors import ConfigError
 
 from ._cache import CallCache
 from ._litellm import litellm
-from ._secrets import redact
+from ._secrets import redact, secret_values
 from ._spec import ModelSpec, Pricing
 
 __all__ = [
@@ -385,7 +385,7 @@ class CallExecutor:
                 if wait is None:
                     failed = CallResult(
                         error_type=_error_type(exc),
-                        error=redact(str(exc) or repr(exc), _secret_values(kwargs))[:2000],
+                        error=redact(str(exc) or repr(exc), secret_values(kwargs))[:2000],
                         attempts=attempt,
                         latency_s=time.perf_counter() - started,
                         billed_usd=paid,

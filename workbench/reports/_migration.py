@@ -23,6 +23,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from pydantic import BaseModel, ConfigDict, Field
 from statsmodels.stats.multitest import multipletests
 
+from workbench._atomic import write_text
 from workbench._version import __version__
 from workbench.errors import ConfigError
 from workbench.runner import Comparison
@@ -144,14 +145,14 @@ class Report(BaseModel):
         """Write the HTML report; returns the path."""
         out = Path(path)
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(self.html(), encoding="utf-8")
+        write_text(out, self.html())  # atomic: a kill never leaves half a report
         return out
 
     def to_markdown(self, path: str | Path) -> Path:
         """Write the Markdown report; returns the path."""
         out = Path(path)
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(self.markdown(), encoding="utf-8")
+        write_text(out, self.markdown())
         return out
 
     def _repr_html_(self) -> str:

@@ -13,7 +13,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from workbench._atomic import atomic_write
+from workbench._atomic import atomic_write, write_text
 from workbench.datasets import GoldenSet
 from workbench.errors import ConfigError
 from workbench.stats import mean_ci, score_status
@@ -469,7 +469,7 @@ class Comparison:
         text = experiment_yaml(self.meta, base=Path(path).parent if path else None)
         if path is not None:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-            Path(path).write_text(text, encoding="utf-8")
+            write_text(Path(path), text)
         return text
 
 

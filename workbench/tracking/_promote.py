@@ -27,7 +27,7 @@ ALIAS = "production"
 ENGINE = "jinja2 (sandboxed, StrictUndefined): workbench.PromptVariant"
 _SPEC_FIELDS = ("id", "temperature", "max_tokens", "seed", "top_p", "api_base", "api_key_env",
                 "input_price_per_1m", "output_price_per_1m", "accept_unknown_cost", "timeout_s",
-                "name", "max_concurrency", "rpm", "tpm", "stream")
+                "name", "max_concurrency", "rpm", "tpm", "stream", "headers", "headers_env")
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from workbench._atomic import write_text
 from workbench.errors import ConfigError
 from workbench.reports._migration import _text
 from workbench.runner import Comparison
@@ -183,7 +184,7 @@ class ReviewQueue:
             old = old[~((old["reviewer"] == self.reviewer) & (old["scorer"] == self.scorer))]
             mine = pd.concat([old, mine], ignore_index=True)
         self.labels_path.parent.mkdir(parents=True, exist_ok=True)
-        mine.to_csv(self.labels_path, index=False)
+        write_text(self.labels_path, mine.to_csv(index=False))  # never half a label file
         return self.labels_path
 
     def save_to_mlflow(self) -> str:
