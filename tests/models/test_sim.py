@@ -1,4 +1,4 @@
-"""The SIMULATED models (workbench.models._sim): litellm routing and pricing, determinism,
+"""The SIMULATED models (workbench.models.sim): litellm routing and pricing, determinism,
 prompt-following, the shipped example prompts, and DESIGN.md Settled 11 (they see only the
 rendered prompt)."""
 
@@ -17,7 +17,7 @@ import workbench as wb
 from workbench.errors import ConfigError
 from workbench.models._engine import run_sync
 from workbench.models._litellm import litellm
-from workbench.models._sim import (
+from workbench.models.sim import (
     SIM_PROFILES,
     SimReply,
     is_simulated,

@@ -13,7 +13,7 @@ import workbench as wb
 from workbench.errors import ConfigError
 from workbench.models import SIM_PROFILES, simulate
 from workbench.models._litellm import litellm
-from workbench.models._sim import register_sim_provider
+from workbench.models.sim import register_sim_provider
 from workbench.scorers import parse_json_object
 
 ROOT = Path(__file__).resolve().parents[2]

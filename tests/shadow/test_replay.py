@@ -104,7 +104,7 @@ def test_pairwise_verdicts_are_kept_and_count_both_orders(shadow_cmp: Any) -> No
 
 
 def test_the_reference_free_judge_prefers_the_right_label() -> None:
-    from workbench.models._sim import simulate
+    from workbench.models.sim import simulate
     from workbench.scorers import RUBRICS, pairwise_messages
 
     logged = json.loads(SHIPPED.read_text().splitlines()[0])  # req-0037, a cron/report bug

@@ -1,5 +1,9 @@
 """Models: ``ModelSpec`` (any litellm model string), pricing, the call path, simulated models.
 
+The simulated ``sim/...`` models live in :mod:`workbench.models.sim`. The LLM-judge prompt and
+reply format (``render_judge_prompt``, ``parse_judge_prompt``, ...) is defined here once, for
+the judges of ``workbench.scorers`` and the simulated judge alike.
+
 This is the only package that imports litellm (lazily: ``import workbench`` stays fast).
 
 Example:
@@ -11,12 +15,31 @@ Example:
 
 from ._cache import CallCache, default_cache_dir
 from ._executor import RetryPolicy
-from ._sim import SIM_PROFILES, SimProfile, SimReply, is_simulated, simulate
+from ._judge_format import (
+    REASON_KEY,
+    SCORE_KEY,
+    UNANSWERABLE,
+    WINNER_KEY,
+    JudgePrompt,
+    judge_boundary,
+    parse_judge_prompt,
+    preference_reply,
+    render_judge_prompt,
+    render_pairwise_prompt,
+    strip_evaluated,
+    verdict_reply,
+)
 from ._spec import ModelSpec, Pricing
+from .sim import SIM_PROFILES, SimProfile, SimReply, is_simulated, simulate
 
 __all__ = [
+    "REASON_KEY",
+    "SCORE_KEY",
     "SIM_PROFILES",
+    "UNANSWERABLE",
+    "WINNER_KEY",
     "CallCache",
+    "JudgePrompt",
     "ModelSpec",
     "Pricing",
     "RetryPolicy",
@@ -24,5 +47,12 @@ __all__ = [
     "SimReply",
     "default_cache_dir",
     "is_simulated",
+    "judge_boundary",
+    "parse_judge_prompt",
+    "preference_reply",
+    "render_judge_prompt",
+    "render_pairwise_prompt",
     "simulate",
+    "strip_evaluated",
+    "verdict_reply",
 ]

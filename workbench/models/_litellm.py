@@ -15,7 +15,7 @@ def litellm() -> ModuleType:
     import litellm as module
 
     module.suppress_debug_info = True  # no "Give Feedback / Get Help" banners in user output
-    from ._sim import register_sim_provider  # the offline sim/ models, priced
+    from .sim import register_sim_provider  # the offline sim/ models, priced
 
     register_sim_provider(module)
     return module

@@ -155,7 +155,7 @@ class ModelSpec:
                     fix=f"Use {allowed}.",
                 )
         if self.simulated:
-            from ._sim import SIM_PROFILES
+            from .sim import SIM_PROFILES
 
             if self.id not in SIM_PROFILES:
                 raise ConfigError(
@@ -314,7 +314,7 @@ class ModelSpec:
         if self.input_price_per_1m is not None and self.output_price_per_1m is not None:
             return Pricing(self.input_price_per_1m, self.output_price_per_1m, "override")
         if self.simulated:
-            from ._sim import SIM_PROFILES
+            from .sim import SIM_PROFILES
 
             profile = SIM_PROFILES[self.id]
             return Pricing(profile.input_per_1m, profile.output_per_1m,
