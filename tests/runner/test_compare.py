@@ -172,7 +172,10 @@ def test_save_load_round_trip_and_config(
     cmp.to_config(config)
     from workbench.runner._config import load_experiment
 
-    loaded = load_experiment(config)
+    # the written file points at the golden set outside its own folder: refused unless allowed
+    with pytest.raises(wb.ConfigError, match="outside the experiment's folder"):
+        load_experiment(config)
+    loaded = load_experiment(config, allow_outside=[gs_dir])
     assert [m.label for m in loaded.models] == ["openai/big", "openai/tiny"]
     assert [s.name for s in loaded.scorers] == ["exact_match", "label"]
     again = wb.plan(loaded.golden_set, loaded.models, loaded.variants, loaded.scorers)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
@@ -188,3 +189,168 @@ def test_human_labels_for_a_judge_scorer_load(tmp_path: Path) -> None:
         "c000,openai/a,plain,0,jc,ab,ana,3\n")
     loaded = load_experiment(write(tmp_path, JUDGED.rstrip(" ") + "    human_labels: labels.csv\n"))
     assert loaded.human_labels is not None and list(loaded.human_labels["label"]) == [3.0]
+
+
+# ---------------------------------------------------------------- hostile files (issue #19)
+BOMB = """\
+    golden_set: {data}
+    models: [sim/large]
+    laughs:
+      a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]
+      b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
+      c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
+      d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]
+      e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]
+      f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]
+      g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]
+    variants:
+      - name: v
+        user: "{{{{ message }}}}"
+        response_format: {{type: json_schema, json_schema: {{schema: *g}}}}
+    """
+
+
+def test_alias_bomb_in_response_format_is_refused_fast_even_on_dry_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, BOMB)
+    start = time.monotonic()
+    assert main(["run", str(path), "--dry-run"]) == 2
+    assert time.monotonic() - start < 5
+    err = capsys.readouterr().err
+    assert f"{path}, line 8: aliases expand to more than 10,000 nodes" in err
+
+
+def test_duplicate_top_level_key_names_both_lines(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD.rstrip(" ") + "    models: [sim/small]\n")
+    with pytest.raises(ConfigError, match=r"line 17: duplicate key 'models' on lines 2 and 17"):
+        load_experiment(path)
+
+
+@pytest.mark.parametrize(
+    ("edit", "key"),
+    [
+        (("user_file: prompts/user.j2", "user_file: ../../../../../../../../etc/passwd"),
+         "variants.1.user_file"),
+        (("user_file: prompts/user.j2", "user_file: prompts/user.j2\n        system_file: "
+          "/etc/hostname"), "variants.1.system_file"),
+        (("golden_set: {data}", "golden_set: ../outside/golden.jsonl"), "golden_set"),
+    ],
+)
+def test_paths_must_resolve_inside_the_experiment_folder(
+    tmp_path: Path, edit: tuple[str, str], key: str
+) -> None:
+    root = tmp_path / "project"
+    root.mkdir()
+    path = write(root, GOOD.replace(*edit))
+    with pytest.raises(ConfigError) as err:
+        load_experiment(path)
+    text = str(err.value)
+    assert f"{path}, line " in text and f"{key}: " in text
+    assert "outside the experiment's folder" in text and "--allow-outside" in text
+
+
+def test_gates_and_labels_outside_and_symlinks_out_are_refused(tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    root.mkdir()
+    secret = tmp_path / "secret.txt"
+    secret.write_text("hunter2 {{ message }}")
+    path = write(root, GOOD.replace("user_file: prompts/user.j2", "user_file: prompts/link.j2")
+                 .rstrip(" ") + "    gates: ../gates.yaml\n    human_labels: /etc/passwd\n")
+    (root / "prompts" / "link.j2").symlink_to(secret)
+    with pytest.raises(ConfigError) as err:
+        load_experiment(path)
+    text = str(err.value)
+    assert "variants.1.user_file: 'prompts/link.j2' resolves to " + str(secret) in text
+    assert "gates: '../gates.yaml' resolves to" in text
+    assert "human_labels: '/etc/passwd' resolves to /etc/passwd" in text
+    assert "hunter2" not in text
+
+
+def test_allow_outside_lets_a_shared_folder_in(tmp_path: Path, fake_key: str,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    shared = tmp_path / "shared"
+    data = small_set(n=9).freeze(shared)
+    exp_dir = tmp_path / "experiments"
+    exp_dir.mkdir()
+    path = exp_dir / "exp.yaml"
+    path.write_text(textwrap.dedent(GOOD).format(data=f"../shared/{data.name}",
+                                                 url="http://127.0.0.1:9/v1")
+                    .replace("user_file: prompts/user.j2", f"user_file: {shared}/user.j2"))
+    (shared / "user.j2").write_text("Label: {{ message }}")
+    with pytest.raises(ConfigError, match="outside the experiment's folder"):
+        load_experiment(path)
+    loaded = load_experiment(path, allow_outside=[shared])
+    assert loaded.golden_set.digest == small_set(n=9).digest
+    assert main(["run", str(path), "--dry-run"]) == 2
+    assert "--allow-outside" in capsys.readouterr().err
+    assert main(["run", str(path), "--dry-run", "--allow-outside", str(shared)]) == 0
+    assert "dry run: nothing was called" in capsys.readouterr().out
+
+
+SIDE_EFFECT_MODULE = '''\
+from pathlib import Path
+
+Path({marker!r}).write_text("imported")
+
+
+def plain(case, output):
+    return 1.0
+'''
+
+SCORER_MODULE = '''\
+import workbench as wb
+
+
+@wb.scorer(name="shouty")
+def shouty(case, output, *, min_len: int = 1):
+    return output.isupper() and len(output) >= min_len
+
+
+def helper(case, output):
+    return 0.0
+'''
+
+
+@pytest.mark.parametrize(
+    ("ref", "message"),
+    [
+        ("os:system", "'os:system' is not a scorer"),
+        ("subprocess:run", "subprocess.run is a plain function, not decorated with @wb.scorer"),
+        ("wb_side_effects:plain", "wb_side_effects.plain is a plain function"),
+        ("wb_side_effects:nothing", "the module 'wb_side_effects' defines no 'nothing'"),
+        ("wb_user_scorers:helper", "wb_user_scorers.helper is a plain function"),
+        ("json:JSONDecoder", "'json:JSONDecoder' is not a scorer (it is a type)"),
+        ("wb_broken_module:fn", "importing the scorer module 'wb_broken_module' failed: "
+                                "ZeroDivisionError"),
+    ],
+)
+def test_module_function_scorers_must_be_decorated(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ref: str, message: str
+) -> None:
+    modules = tmp_path / "modules"
+    modules.mkdir()
+    marker = tmp_path / "imported.txt"
+    (modules / "wb_side_effects.py").write_text(SIDE_EFFECT_MODULE.format(marker=str(marker)))
+    (modules / "wb_user_scorers.py").write_text(SCORER_MODULE)
+    (modules / "wb_broken_module.py").write_text("fn = 1 / 0\n")
+    monkeypatch.syspath_prepend(str(modules))
+    path = write(tmp_path, GOOD.replace("- exact_match", f"- {ref!r}"))
+    with pytest.raises(ConfigError) as err:
+        load_experiment(path)
+    text = str(err.value)
+    assert message in text and f"{path}, line 15" in text
+    assert not marker.exists()  # refused from the source, before the module ran
+
+
+def test_a_decorated_scorer_in_a_user_module_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    modules = tmp_path / "modules"
+    modules.mkdir()
+    (modules / "wb_user_scorers.py").write_text(SCORER_MODULE)
+    monkeypatch.syspath_prepend(str(modules))
+    path = write(tmp_path, GOOD.replace(
+        "- exact_match", "- {{scorer: 'wb_user_scorers:shouty', args: {{min_len: 2}}}}"))
+    loaded = load_experiment(path)
+    assert loaded.scorers[0].name == "shouty" and loaded.scorers[0].args == {"min_len": 2}

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import tempfile
+import unicodedata
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,13 +14,22 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
 from workbench._version import __version__
-from workbench.errors import DatasetError, Problem
+from workbench._yaml import problems_of
+from workbench.errors import DatasetError, Problem, location
 
 from ._canonical import canonical_value, digest_of, to_python
-from ._io import RawRows, read_rows
-from ._manifest import FrozenRecord, Manifest, read_manifest, sidecar_path, validate_manifest
+from ._io import RawRows, check_values, read_rows
+from ._manifest import (
+    NAME_PATTERN,
+    FrozenRecord,
+    Manifest,
+    read_manifest,
+    sidecar_path,
+    validate_manifest,
+)
 
 if TYPE_CHECKING:
     from ._check import CheckReport
@@ -24,6 +37,44 @@ if TYPE_CHECKING:
 __all__ = ["GoldenSet"]
 
 RESERVED = ("id", "expected")
+
+
+def name_from_file(stem: str) -> str:
+    """A safe golden-set name from a file stem: ``"golden set (v2)"`` → ``"golden_set_v2"``.
+
+    Names appear in MLflow, reports and file names, so they keep to letters, digits, ``_``,
+    ``.`` and ``-`` (accents dropped, every other run of characters becomes one ``_``).
+
+    Example:
+        >>> name_from_file("Café golden set (v2)")
+        'Cafe_golden_set_v2'
+    """
+    ascii_text = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
+    name = re.sub(r"[^A-Za-z0-9_.\-]+", "_", ascii_text).strip("._-")
+    return name[:120].rstrip("._-") or "golden_set"
+
+
+def _check_name(name: str, where: str) -> str:
+    if not isinstance(name, str) or not re.fullmatch(NAME_PATTERN, name) or len(name) > 120:
+        raise DatasetError(
+            f"the name {name!r} is not usable: names appear in MLflow, reports and file names",
+            where=where,
+            fix=f"Use letters, digits, '_', '.' and '-' (at most 120), e.g. "
+            f"{name_from_file(str(name))!r}.",
+        )
+    return name
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write a file a user keeps: a temporary file in the same folder, then a rename."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _kind(value: Any) -> str:
@@ -236,7 +287,8 @@ class GoldenSet:
             path: the data file. A sidecar manifest ``<stem>.yaml`` next to it, if present,
                 declares the name, description, slice columns and a frozen digest.
             slices: slice columns; overrides the manifest's list.
-            name: overrides the manifest's name (default: the manifest's, else the file stem).
+            name: overrides the manifest's name (default: the manifest's, else the file stem
+                made safe, e.g. ``golden set (v2).jsonl`` → ``golden_set_v2``).
             verify: check the data against the digest recorded by :meth:`freeze`.
 
         Raises:
@@ -249,11 +301,13 @@ class GoldenSet:
         manifest_path = sidecar_path(path)
         manifest = read_manifest(manifest_path) if manifest_path else None
         declared = list(slices) if slices is not None else (manifest.slices if manifest else [])
+        if name is not None:
+            _check_name(name, f"GoldenSet.load({str(path)!r}, name=...)")
         raw = read_rows(path)
         df = _validate(raw, declared, manifest_path if slices is None else None)
         gs = cls(
             df,
-            name=name or (manifest.name if manifest else path.stem),
+            name=name or (manifest.name if manifest else name_from_file(path.stem)),
             slices=declared,
             routable=manifest.routable if manifest else (),
             description=manifest.description if manifest else "",
@@ -292,13 +346,21 @@ class GoldenSet:
             2
         """
         raw = RawRows(path=Path(f"<DataFrame {name}>"), fmt="dataframe", unit="row")
-        cols = [str(c) for c in df.columns]
-        for i, values in enumerate(df.itertuples(index=False, name=None), start=1):
-            raw.records.append({c: to_python(v) for c, v in zip(cols, values, strict=True)})
-            raw.lines.append(i)
         validate_manifest(  # the same rules for name, slices and routable as a sidecar file
             {"name": name, "slices": list(slices), "routable": list(routable)}, where=raw.path
         )
+        cols = [str(c) for c in df.columns]
+        for i, values in enumerate(df.itertuples(index=False, name=None), start=1):
+            try:
+                raw.records.append({c: to_python(v) for c, v in zip(cols, values, strict=True)})
+            except RecursionError:
+                raise DatasetError("a value is nested too deeply",
+                                   where=location(raw.path, line=i, unit="row"),
+                                   fix="Flatten the value (store it as a string).") from None
+            raw.lines.append(i)
+        problems = check_values(raw)
+        if problems:
+            raise DatasetError.from_problems(problems)
         return cls(
             _validate(raw, list(slices), None),
             name=name,
@@ -453,17 +515,21 @@ class GoldenSet:
         against: GoldenSet | pd.DataFrame | str | Path | None = None,
         *,
         threshold: float = 0.9,
+        progress: bool | None = None,
     ) -> CheckReport:
         """Find exact and near duplicates within the set, and leakage against another set.
 
         Inputs are compared as text: exact (identical), normalized (identical after unicode
         normalization, case folding and dropping punctuation and extra whitespace) and near
-        (TF-IDF cosine of character n-grams at least ``threshold``).
+        (TF-IDF cosine of character n-grams at least ``threshold`` in every input column).
+        Copies are reported against the first row with the same text. Large sets are searched
+        with MinHash LSH, so 100,000 rows take well under a minute.
 
         Args:
             against: few-shot examples, a training file or another golden set to check for
                 leakage (a GoldenSet, a DataFrame or a path).
             threshold: cosine similarity from which two inputs count as near duplicates.
+            progress: show a progress bar (default: only in a terminal or notebook).
 
         Example:
             >>> report = gs.check(against="train.jsonl")  # doctest: +SKIP
@@ -478,7 +544,7 @@ class GoldenSet:
                 if isinstance(against, (GoldenSet, pd.DataFrame))
                 else GoldenSet.load(against)
             )
-        return check_sets(self, other, threshold=threshold)
+        return check_sets(self, other, threshold=threshold, progress=progress)
 
     # ------------------------------------------------------------------ freezing
     def freeze(self, directory: str | Path, *, stem: str | None = None) -> Path:
@@ -496,28 +562,41 @@ class GoldenSet:
             PosixPath('frozen/support_triage.jsonl')
         """
         directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
+        where = f"GoldenSet {self._name!r}.freeze"
+        if stem is not None and (not stem or Path(stem).name != stem or stem in (".", "..")):
+            raise DatasetError(f"the stem {stem!r} is not a plain file name", where=where,
+                               fix="Give a name without folders, e.g. stem='triage_v2'.")
         stem = stem or self._name
+        _check_name(self._name, where)
+        try:
+            manifest = Manifest(
+                name=self._name,
+                description=self._description,
+                version=self._declared_version,
+                slices=self._slices,
+                routable=self._routable,
+                frozen=FrozenRecord(
+                    digest=self._digest,
+                    rows=len(self),
+                    slice_counts=self.slice_counts(),
+                    created_at=datetime.now(UTC).replace(microsecond=0),
+                    workbench_version=__version__,
+                ),
+            )
+        except ValidationError as exc:
+            raise DatasetError.from_problems(
+                problems_of(exc, where, None, list(Manifest.model_fields))) from None
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatasetError(f"cannot create the folder: {exc.strerror or exc}",
+                               where=str(directory), fix="Choose a folder you can write to.",
+                               ) from None
         data_path = directory / f"{stem}.jsonl"
         rows = sorted(self.records(), key=lambda r: str(r["id"]))
-        with data_path.open("w", encoding="utf-8", newline="\n") as fh:
-            for row in rows:
-                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-        manifest = Manifest(
-            name=self._name,
-            description=self._description,
-            version=self._declared_version,
-            slices=self._slices,
-            routable=self._routable,
-            frozen=FrozenRecord(
-                digest=self._digest,
-                rows=len(self),
-                slice_counts=self.slice_counts(),
-                created_at=datetime.now(UTC).replace(microsecond=0),
-                workbench_version=__version__,
-            ),
-        )
-        manifest.write(directory / f"{stem}.yaml")
+        _write_atomic(data_path, "".join(json.dumps(row, ensure_ascii=False) + "\n"
+                                         for row in rows))
+        _write_atomic(directory / f"{stem}.yaml", manifest.to_yaml())
         GoldenSet.load(data_path)  # proves the frozen copy reproduces the digest
         return data_path
 

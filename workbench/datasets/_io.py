@@ -1,7 +1,10 @@
-"""Reading golden-set files (JSONL, CSV, Parquet) into plain records with their line numbers.
+r"""Reading golden-set files (JSONL, CSV, Parquet) into plain records with their line numbers.
 
 Readers never let a bare json/pandas/pyarrow traceback through: every problem becomes a
-:class:`~workbench.errors.Problem` naming the file and line and saying how to fix it.
+:class:`~workbench.errors.Problem` naming the file and line and saying how to fix it. Hostile
+values are refused here, before anything downstream recurses into them or encodes them: values
+nested deeper than ``MAX_NESTING`` levels, lone UTF-16 surrogates (``"\ud800"``, which cannot
+be written as UTF-8), numbers too large for a float and integers over Python's 4,300 digits.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import ast
 import csv
 import io
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +23,10 @@ from workbench.errors import DatasetError, Problem, location
 
 from ._canonical import to_python
 
-__all__ = ["RawRows", "read_rows"]
+__all__ = ["MAX_NESTING", "RawRows", "check_values", "read_rows"]
+
+MAX_NESTING = 64
+"""Deepest nesting of JSON objects and arrays inside a record (the record itself is level 1)."""
 
 FORMATS = {
     ".jsonl": "jsonl",
@@ -31,6 +38,7 @@ FORMATS = {
 
 _NUMBER = re.compile(r"-?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?")
 _BOOLS = {"true": True, "false": False}
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass
@@ -65,9 +73,61 @@ def read_rows(path: str | Path) -> RawRows:
             fix=f"Check the path (it is resolved from the current working directory {Path.cwd()}).",
         )
     if fmt == "parquet":
-        return _read_parquet(path)
-    text = _decode(path)
-    return _read_jsonl(path, text) if fmt == "jsonl" else _read_csv(path, text)
+        raw = _read_parquet(path)
+    else:
+        text = _decode(path)
+        raw = _read_jsonl(path, text) if fmt == "jsonl" else _read_csv(path, text)
+    problems = check_values(raw)
+    if problems:
+        raise DatasetError.from_problems(problems)
+    return raw
+
+
+def _value_problem(value: Any) -> str | None:
+    """What is wrong with one value (nesting, a lone surrogate, a non-finite number), if any."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if not item.isascii() and _SURROGATE.search(item):
+                char = _SURROGATE.search(item).group()  # type: ignore[union-attr]
+                return (f"holds a lone surrogate \\u{ord(char):04x} (half of a UTF-16 pair), "
+                        "which is not valid Unicode")
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return f"holds the number {item}, which is too large for a float"
+        elif isinstance(item, (dict, list)):
+            if depth > MAX_NESTING:
+                return f"is nested more than {MAX_NESTING} levels deep"
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return None
+
+
+_VALUE_FIX = {
+    "surrogate": "Re-export the file from its source: a lone surrogate usually comes from text "
+    "cut in the middle of an emoji. Remove it or replace it with the whole character.",
+    "nested": "Flatten the value (store deep structures as a string).",
+    "float": "Write a smaller number, or quote it as a string.",
+}
+
+
+def check_values(raw: RawRows) -> list[Problem]:
+    """Problems of values no later step could handle: deep nesting, lone surrogates, infinities.
+
+    One problem per record at most, naming the file, line and column.
+    """
+    problems: list[Problem] = []
+    for index, record in enumerate(raw.records):
+        for key, value in record.items():
+            what = _value_problem(key) or _value_problem(value)
+            if what is not None:
+                kind = ("surrogate" if "surrogate" in what else "nested" if "nested" in what
+                        else "float")
+                problems.append(Problem(raw.where(index), f"column {key!r} {what}",
+                                        _VALUE_FIX[kind]))
+                break
+    return problems
 
 
 def _decode(path: Path) -> str:
@@ -76,7 +136,7 @@ def _decode(path: Path) -> str:
         raise DatasetError(
             "the file is empty",
             where=str(path),
-            fix="A golden set needs at least one row; check that the export finished.",
+            fix="It needs at least one record; check that the export finished.",
         )
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise DatasetError(
@@ -124,14 +184,29 @@ def _read_jsonl(path: Path, text: str) -> RawRows:
             problems.append(
                 Problem(
                     where,
-                    f"malformed JSON: {exc.msg} at column {exc.colno}",
+                    f"malformed JSON: {exc.msg} (column {exc.colno})",
                     "Each line must hold one complete JSON object; look for a missing quote, "
                     "comma or brace, or a record split over several lines.",
                 )
             )
             continue
+        except RecursionError:
+            problems.append(
+                Problem(
+                    where,
+                    f"the JSON is nested too deeply to read (more than {MAX_NESTING} levels "
+                    "are refused)",
+                    _VALUE_FIX["nested"],
+                )
+            )
+            continue
         except ValueError as exc:
-            problems.append(Problem(where, f"malformed JSON: {exc}", "Fix the record."))
+            if "digits" in str(exc):
+                problems.append(Problem(
+                    where, "malformed JSON: a number has more than 4,300 digits",
+                    "Quote very long numbers (identifiers, hashes) as strings."))
+            else:
+                problems.append(Problem(where, f"malformed JSON: {exc}", "Fix the record."))
             continue
         if not isinstance(record, dict):
             problems.append(
@@ -186,11 +261,14 @@ def _read_csv(path: Path, text: str) -> RawRows:
         except StopIteration:
             break
         except csv.Error as exc:
+            too_long = "field larger than field limit" in str(exc)
             problems.append(
                 Problem(
                     location(path, line=start),
-                    f"malformed CSV: {exc}",
-                    "Quote fields that contain commas, quotes or newlines.",
+                    f"a field is longer than {csv.field_size_limit():,} characters"
+                    if too_long else f"malformed CSV: {exc}",
+                    "Save long texts as JSONL (no field limit)" if too_long
+                    else "Quote fields that contain commas, quotes or newlines.",
                 )
             )
             break
@@ -247,7 +325,7 @@ def _parse_structured(cell: str) -> Any:
     """Parse a JSON object/array cell; pandas' to_csv writes dicts as Python literals instead."""
     try:
         return json.loads(cell)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):  # not JSON, or too deep: check_values reports depth
         pass
     try:
         value = ast.literal_eval(cell)  # literals only: never evaluates code
@@ -274,6 +352,14 @@ def _read_parquet(path: Path) -> RawRows:
     raw = RawRows(path=path, fmt="parquet", unit="row")
     columns = [str(c) for c in frame.columns]
     for index, values in enumerate(frame.itertuples(index=False, name=None), start=1):
-        raw.records.append({c: to_python(v) for c, v in zip(columns, values, strict=True)})
+        try:
+            record = {c: to_python(v) for c, v in zip(columns, values, strict=True)}
+        except RecursionError:
+            raise DatasetError(
+                f"a value is nested more than {MAX_NESTING} levels deep",
+                where=location(path, line=index, unit="row"),
+                fix=_VALUE_FIX["nested"],
+            ) from None
+        raw.records.append(record)
         raw.lines.append(index)
     return raw

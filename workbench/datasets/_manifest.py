@@ -19,6 +19,7 @@ from workbench.errors import DatasetError
 
 __all__ = [
     "MANIFEST_SCHEMA_VERSION",
+    "NAME_PATTERN",
     "FrozenRecord",
     "Manifest",
     "read_manifest",
@@ -27,6 +28,8 @@ __all__ = [
 ]
 
 MANIFEST_SCHEMA_VERSION = 1
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
+"""Golden-set names: they appear in MLflow, reports and file names."""
 
 
 class FrozenRecord(BaseModel):
@@ -53,7 +56,7 @@ class Manifest(BaseModel):
 
     schema_version: int = MANIFEST_SCHEMA_VERSION
     """Format version of this manifest."""
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=120)
+    name: str = Field(pattern=NAME_PATTERN, max_length=120)
     """Name of the set, as shown in MLflow and reports."""
     description: str = ""
     """One or two sentences on what the set measures."""
@@ -85,12 +88,14 @@ class Manifest(BaseModel):
             raise ValueError(f"routable {unknown} are not listed in slices {slices}")
         return value
 
+    def to_yaml(self) -> str:
+        """The manifest as YAML text."""
+        data = self.model_dump(mode="json", exclude_none=True)
+        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+
     def write(self, path: Path) -> None:
         """Write the manifest as YAML."""
-        data = self.model_dump(mode="json", exclude_none=True)
-        path.write_text(
-            yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100), encoding="utf-8"
-        )
+        path.write_text(self.to_yaml(), encoding="utf-8")
 
 
 def sidecar_path(data_path: Path) -> Path | None:

@@ -1,5 +1,7 @@
 """Prompt variants: sandboxed Jinja2 templates checked against a golden set before any call.
 
+Rendering is bounded by :class:`RenderLimits` (time, output size, ``range``, call nesting).
+
 Example:
     >>> from workbench.prompts import PromptVariant
     >>> v = PromptVariant("terse", user="Classify: {{ message }}")
@@ -7,6 +9,7 @@ Example:
     'Classify: refund please'
 """
 
+from ._sandbox import RenderLimits
 from ._variant import PromptVariant
 
-__all__ = ["PromptVariant"]
+__all__ = ["PromptVariant", "RenderLimits"]

@@ -1,9 +1,12 @@
 """``PromptVariant``: a named, versioned pair of system/user templates plus few-shot examples.
 
-Templates are Jinja2 in a sandbox (``jinja2.sandbox.SandboxedEnvironment``) with
-``StrictUndefined`` (DESIGN.md, Settled 5): attribute tricks such as ``{{ ''.__class__ }}`` are
-refused with a ConfigError, a missing variable is an error rather than an empty string, and
-golden-set values are data: a ``{{ 7*7 }}`` inside a customer message stays literal.
+Templates are Jinja2 in a sandbox (``jinja2.sandbox``) with ``StrictUndefined`` (DESIGN.md,
+Settled 5): attribute tricks such as ``{{ ''.__class__ }}`` are refused with a ConfigError, a
+missing variable is an error rather than an empty string, and golden-set values are data: a
+``{{ 7*7 }}`` inside a customer message stays literal. Rendering is bounded (time, output size,
+``range``, recursion; see ``_sandbox.py`` and :class:`RenderLimits`), ``{% include %}``,
+``{% import %}`` and ``{% extends %}`` are refused, and every failure while rendering is a
+ConfigError naming the variant, template, line and case.
 """
 
 from __future__ import annotations
@@ -14,19 +17,32 @@ from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta, nodes
+from jinja2 import TemplateSyntaxError, UndefinedError, meta, nodes
 from jinja2.exceptions import SecurityError
-from jinja2.sandbox import SandboxedEnvironment
 
 from workbench.datasets import GoldenSet
 from workbench.datasets._canonical import to_python
 from workbench.errors import ConfigError
 
+from ._sandbox import RenderLimits, TemplateLimitError, compile_template, refused_tags
+from ._sandbox import environment as _ENV
+from ._sandbox import render as _bounded_render
+
 __all__ = ["PromptVariant"]
 
 Message = dict[str, str]
+_SANDBOX_FIX = "Templates may only use golden-set columns and plain Jinja2 filters."
 
-_ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+
+def _template_line(exc: BaseException) -> int | None:
+    """The template line an error was raised on (jinja2 rewrites tracebacks to show it)."""
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
 
 
 def _unsafe_attributes(tree: nodes.Template) -> list[str]:
@@ -62,6 +78,8 @@ class PromptVariant:
             renders each example; its ``expected`` is the assistant's answer. ``plan`` and
             ``compare`` exclude these ids from the evaluated cases.
         response_format: passed to the model call (e.g. ``{"type": "json_object"}``).
+        limits: bounds on rendering one case (time, output size, ``range``, call nesting);
+            the defaults suit prompts of up to four million characters.
 
     Example:
         >>> v = PromptVariant("guided", system="You triage support tickets.",
@@ -79,6 +97,7 @@ class PromptVariant:
         system: str | None = None,
         few_shot: GoldenSet | Sequence[Mapping[str, Any]] | None = None,
         response_format: Mapping[str, Any] | None = None,
+        limits: RenderLimits | None = None,
     ) -> None:
         if not isinstance(name, str) or not name.strip():
             raise ConfigError(
@@ -95,6 +114,7 @@ class PromptVariant:
         self.user = user
         self.system = system
         self.response_format = dict(response_format) if response_format else None
+        self.limits = limits or RenderLimits()
         self._templates = {"user": self._compile("user", user)}
         if system is not None:
             self._templates["system"] = self._compile("system", system)
@@ -111,15 +131,43 @@ class PromptVariant:
                 where=f"{where}, line {exc.lineno}",
                 fix="Check the {{ }} and {% %} pairs.",
             ) from None
+        except RecursionError:
+            raise ConfigError(
+                "the template is nested too deeply to read",
+                where=where,
+                fix="Flatten the nested expressions or blocks.",
+            ) from None
         unsafe = _unsafe_attributes(tree)
         if unsafe:
             raise ConfigError(
                 f"the template reaches for the private attribute {unsafe[0]!r}, which the "
                 "sandbox refuses",
                 where=where,
-                fix="Templates may only use golden-set columns and plain Jinja2 filters.",
+                fix=_SANDBOX_FIX,
             )
-        return _ENV.from_string(source)
+        refused = refused_tags(tree)
+        if refused:
+            tag, line = refused[0]
+            raise ConfigError(
+                f"{tag} is not available: a prompt template is self-contained and may not read "
+                "other templates or files",
+                where=f"{where}, line {line}",
+                fix="Paste the shared text into this template (or pass it as a column).",
+            )
+        try:
+            return compile_template(tree)
+        except TemplateSyntaxError as exc:
+            raise ConfigError(
+                f"template error: {exc.message}",
+                where=f"{where}, line {exc.lineno}",
+                fix="Check the filter and test names (see the Jinja2 documentation).",
+            ) from None
+        except (RecursionError, MemoryError, SyntaxError) as exc:
+            raise ConfigError(
+                f"the template cannot be compiled ({type(exc).__name__})",
+                where=where,
+                fix="Simplify the template: it is too large or too deeply nested.",
+            ) from None
 
     def _examples(
         self, few_shot: GoldenSet | Sequence[Mapping[str, Any]] | None
@@ -208,20 +256,32 @@ class PromptVariant:
 
     def _render(self, part: str, row: Mapping[str, Any], case: str) -> str:
         values = {k: to_python(v) for k, v in row.items()}
+        template = f"prompt variant {self.name!r}, {part} template"
         try:
-            return str(self._templates[part].render(values))
-        except UndefinedError as exc:
-            raise ConfigError(
-                f"{exc.message}",
-                where=f"prompt variant {self.name!r}, {part} template, {case}",
-                fix=f"The row's columns are {sorted(values)}; fix the variable name.",
-            ) from None
-        except SecurityError as exc:
-            raise ConfigError(
-                f"the sandbox refused the template: {exc}",
-                where=f"prompt variant {self.name!r}, {part} template",
-                fix="Templates may only use golden-set columns and plain Jinja2 filters.",
-            ) from None
+            return _bounded_render(self._templates[part], values, self.limits)
+        except Exception as exc:  # template code is user code: every failure is a ConfigError
+            line = _template_line(exc)
+            where = f"{template}{f', line {line}' if line else ''}, {case}"
+            raise self._render_error(exc, where, sorted(values)) from None
+
+    @staticmethod
+    def _render_error(exc: Exception, where: str, columns: list[str]) -> ConfigError:
+        if isinstance(exc, TemplateLimitError):
+            return ConfigError(exc.what, where=where, fix=exc.fix)
+        if isinstance(exc, UndefinedError):
+            return ConfigError(f"{exc.message}", where=where,
+                               fix=f"The row's columns are {columns}; fix the variable name.")
+        if isinstance(exc, SecurityError):
+            return ConfigError(f"the sandbox refused the template: {exc}", where=where,
+                               fix=_SANDBOX_FIX)
+        if isinstance(exc, RecursionError):
+            return ConfigError("the template recursed too deeply", where=where,
+                               fix="Give the recursion an end, or flatten it.")
+        if isinstance(exc, MemoryError):
+            return ConfigError("the template ran out of memory", where=where,
+                               fix="Templates should not build very large values.")
+        return ConfigError(f"the template failed: {type(exc).__name__}: {exc}", where=where,
+                           fix="Fix the template expression on that line.")
 
     def render(self, row: Mapping[str, Any]) -> list[Message]:
         """Render the chat messages for one case: system, few-shot turns, then the user turn.

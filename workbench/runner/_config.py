@@ -9,14 +9,23 @@ A minimal file::
         user: "Classify: {{ message }}"
     scorers: [{scorer: label_match, args: {field: intent}}]
 
-Paths are relative to the experiment file. Errors name the key path and the line.
+Paths are relative to the experiment file and must resolve inside its folder (after following
+symbolic links) or the public golden sets shipped in this checkout's ``datasets/``: an
+experiment file cannot read ``../../../../etc/passwd`` into a prompt. Allow more folders
+explicitly with ``load_experiment(..., allow_outside=[...])`` (``workbench run
+--allow-outside PATH``). Scorers named ``module:function`` must be decorated with
+``@wb.scorer``; the module's source is checked before it is imported, so ``os:system`` or a
+plain function is refused without running anything. Errors name the key path and the line.
 """
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import importlib
+import importlib.util
 import os
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +39,7 @@ from workbench.datasets import GoldenSet
 from workbench.errors import ConfigError, Problem, WorkbenchError, location
 from workbench.models import ModelSpec
 from workbench.prompts import PromptVariant
-from workbench.scorers import FunctionScorer, Judge, Scorer, scorer
+from workbench.scorers import FunctionScorer, Judge, Scorer
 from workbench.stats import Gates, load_human_labels
 
 if TYPE_CHECKING:
@@ -74,6 +83,8 @@ class ModelEntry(_Strict):
     rpm: int | None = None
     tpm: int | None = None
     stream: bool = False
+    headers: dict[str, str] | None = None
+    headers_env: dict[str, str] | None = None
 
     def spec(self) -> ModelSpec:
         """The ModelSpec."""
@@ -196,6 +207,83 @@ class Experiment(_Strict):
         return value
 
 
+def _is_scorer_decorator(node: ast.expr) -> bool:
+    """``@scorer``, ``@wb.scorer``, ``@scorer(name=...)`` and the like."""
+    if isinstance(node, ast.Call):
+        node = node.func
+    return (isinstance(node, ast.Name) and node.id == "scorer") or (
+        isinstance(node, ast.Attribute) and node.attr == "scorer")
+
+
+def _module_bindings(statements: list[ast.stmt]) -> Iterator[tuple[str, str]]:
+    """Names a module binds at its top level (also inside if/try/with blocks), and how."""
+    for node in statements:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            decorated = any(_is_scorer_decorator(d) for d in node.decorator_list)
+            yield node.name, "scorer" if decorated else "function"
+        elif isinstance(node, ast.ClassDef):
+            yield node.name, "class"
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                yield (alias.asname or alias.name).split(".")[0], "other"
+        else:
+            targets: list[ast.expr] = []
+            if isinstance(node, ast.Assign):
+                targets = list(node.targets)
+            elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor)):
+                targets = [node.target]
+            elif isinstance(node, (ast.With, ast.AsyncWith)):
+                targets = [i.optional_vars for i in node.items if i.optional_vars is not None]
+            for target in targets:
+                for leaf in ast.walk(target):
+                    if isinstance(leaf, ast.Name) and isinstance(leaf.ctx, ast.Store):
+                        yield leaf.id, "other"
+            for block in ("body", "orelse", "finalbody"):  # if, try, with, for, while
+                yield from _module_bindings(getattr(node, block, []) or [])
+            for handler in getattr(node, "handlers", []) or []:
+                yield from _module_bindings(handler.body)
+
+
+class _NoModule(Exception):
+    """The module of a ``module:function`` scorer cannot be found."""
+
+
+def _refusal_before_import(module_name: str, attr: str) -> str | None:
+    """Why ``module:attr`` is not a scorer, read from the module's source without importing it.
+
+    None when the source does not settle it (no source, or the name is bound by an import,
+    an assignment or a star import): the module is then imported and the object checked.
+
+    Raises:
+        _NoModule: the module cannot be found.
+    """
+    try:
+        spec = importlib.util.find_spec(module_name)
+    except Exception as exc:  # ImportError, ValueError, or a parent package that failed
+        raise _NoModule(f"{type(exc).__name__}: {exc}") from None
+    if spec is None:
+        raise _NoModule(f"no module named {module_name!r}")
+    origin = spec.origin or ""
+    if not origin.endswith(".py"):
+        return None
+    try:
+        tree = ast.parse(Path(origin).read_bytes())
+    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    name = attr.split(".")[0]
+    kind = "missing"
+    for bound, how in _module_bindings(tree.body):
+        if bound in (name, "*", "__getattr__"):
+            kind = how if bound == name else "other"
+    if kind == "function":
+        return f"{module_name}.{name} is a plain function, not decorated with @wb.scorer"
+    if kind == "class":
+        return f"{module_name}.{name} is a class, not a scorer"
+    if kind == "missing":
+        return f"the module {module_name!r} defines no {name!r}"
+    return None
+
+
 def _resolve_scorer(entry: ScorerEntry, where: str) -> Scorer:
     import workbench.scorers as builtins
 
@@ -212,8 +300,24 @@ def _resolve_scorer(entry: ScorerEntry, where: str) -> Scorer:
                               ) from None
         except WorkbenchError as exc:
             raise ConfigError(exc.problem.what, where=where, fix=exc.problem.fix) from None
+    decorate = ("Point at a function decorated with @wb.scorer (module:function); the "
+                "experiment file never imports or calls anything else.")
     if ":" in ref:
         module_name, _, attr = ref.partition(":")
+        if not module_name or not attr:
+            raise ConfigError(f"scorer {ref!r} is not module:function", where=where,
+                              fix=decorate)
+        try:
+            refused = _refusal_before_import(module_name, attr)
+        except _NoModule as exc:
+            raise ConfigError(
+                f"cannot import scorer {ref!r}: {exc}",
+                where=where,
+                fix="Use module:function with the module importable (on PYTHONPATH or "
+                "installed); functions defined in a notebook must move to a module first.",
+            ) from None
+        if refused is not None:
+            raise ConfigError(f"{ref!r} is not a scorer: {refused}", where=where, fix=decorate)
         try:
             target: Any = importlib.import_module(module_name)
             for part in attr.split("."):
@@ -225,6 +329,13 @@ def _resolve_scorer(entry: ScorerEntry, where: str) -> Scorer:
                 fix="Use module:function with the module importable (on PYTHONPATH or "
                 "installed); functions defined in a notebook must move to a module first.",
             ) from None
+        except Exception as exc:  # the module's own code failed while importing
+            raise ConfigError(
+                f"importing the scorer module {module_name!r} failed: "
+                f"{type(exc).__name__}: {exc}",
+                where=where,
+                fix="Fix the module (import it in Python to see the traceback).",
+            ) from None
     else:
         target = getattr(builtins, ref, None)
         if not isinstance(target, FunctionScorer):
@@ -235,11 +346,8 @@ def _resolve_scorer(entry: ScorerEntry, where: str) -> Scorer:
                 fix=f"Use a built-in ({', '.join(names)}) or module:function.",
             )
     if not isinstance(target, FunctionScorer):
-        if callable(target):
-            target = scorer(target)
-        else:
-            raise ConfigError(f"{ref!r} is not a scorer", where=where,
-                              fix="Point at a function decorated with @wb.scorer.")
+        raise ConfigError(f"{ref!r} is not a scorer (it is a {type(target).__name__})",
+                          where=where, fix=decorate)
     try:
         configured: Scorer = target.configure(name=entry.name, **entry.args)
         return configured
@@ -282,8 +390,58 @@ class LoadedExperiment:
                     budget_usd=opts["budget_usd"] if budget_usd is None else budget_usd)
 
 
-def load_experiment(path: str | Path) -> LoadedExperiment:
+def _shipped_datasets() -> Path | None:
+    """The public golden sets shipped beside this checkout (``datasets/``), if present.
+
+    Public, versioned data holds no secret, so experiment files may read it without
+    ``--allow-outside``: the shipped examples in ``examples/`` point at ``../datasets``.
+    """
+    root = Path(__file__).resolve().parents[2] / "datasets"
+    marker = root / "support_triage" / "golden.yaml"
+    return root.resolve() if marker.is_file() else None
+
+
+SHIPPED_DATASETS = _shipped_datasets()
+
+
+def _resolver(file: Path, allow_outside: Sequence[str | Path]) -> Any:
+    """A function resolving a path of the experiment file inside its folder (or an allowed one).
+
+    The function takes the path as written and its location (``file, line N``) and returns the
+    resolved path, or raises a ConfigError naming the key's line and the way to allow it.
+    """
+    base = file.parent.resolve()
+    allowed = [base, *(Path(p).expanduser().resolve() for p in allow_outside)]
+    if SHIPPED_DATASETS is not None:
+        allowed.append(SHIPPED_DATASETS)
+
+    def resolve(name: str, where: str, key: str) -> Path:
+        target = (base / Path(name).expanduser()).resolve()
+        if any(target == root or target.is_relative_to(root) for root in allowed):
+            return target
+        others = [a for a in allowed[1:] if a != SHIPPED_DATASETS]
+        extra = f" or the allowed {', '.join(str(a) for a in others)}" if others else ""
+        raise ConfigError(
+            f"{key}: {name!r} resolves to {target}, outside the experiment's folder "
+            f"{base}{extra}",
+            where=where,
+            fix="Keep the files an experiment reads in its folder, or allow the other folder "
+            "explicitly: `workbench run EXPERIMENT.yaml --allow-outside FOLDER` "
+            "(load_experiment(path, allow_outside=[FOLDER]) in Python).",
+        )
+
+    return resolve
+
+
+def load_experiment(
+    path: str | Path, *, allow_outside: Sequence[str | Path] = ()
+) -> LoadedExperiment:
     """Read, validate and build everything an experiment file describes (no model is called).
+
+    Args:
+        path: the experiment file (YAML).
+        allow_outside: folders (or files) outside the experiment's folder that its paths
+            may point into; by default every path must resolve inside the experiment's folder.
 
     Raises:
         ConfigError: naming the file, key path and line of each problem, and the fix.
@@ -292,12 +450,12 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
     exp, root = load_model(file, Experiment, what="experiment file",
                            example="examples/triage_experiment.yaml")
 
-    base = file.parent
+    resolve = _resolver(file, allow_outside)
 
     def line_of(*loc: Any) -> str:
         return location(file, line=_line_of(root, loc))
 
-    gs_path = (base / exp.golden_set.path).resolve()
+    gs_path = resolve(exp.golden_set.path, line_of("golden_set", "path"), "golden_set")
     golden_set = GoldenSet.load(gs_path)
     if exp.golden_set.digest is not None and exp.golden_set.digest != golden_set.digest:
         raise ConfigError(
@@ -315,12 +473,17 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
         except WorkbenchError as exc:
             problems.append(Problem(line_of("models", i), exc.problem.what, exc.problem.fix))
     variants: list[PromptVariant] = []
+    first_case = golden_set.records()[0]
     for i, v in enumerate(exp.variants):
         try:
-            variants.append(_variant(v, base, golden_set))
+            variants.append(_variant(v, golden_set, lambda key, name, i=i: resolve(
+                name, line_of("variants", i, key), f"variants.{i}.{key}"), first_case))
         except WorkbenchError as exc:
-            problems.append(Problem(f"{line_of('variants', i)} ({exc.problem.where})",
-                                    exc.problem.what, exc.problem.fix))
+            if exc.problem.where.startswith(str(file)):  # already located in this file
+                problems.append(exc.problem)
+            else:
+                problems.append(Problem(f"{line_of('variants', i)} ({exc.problem.where})",
+                                        exc.problem.what, exc.problem.fix))
     scorers: list[Scorer] = []
     for i, s in enumerate(exp.scorers):
         try:
@@ -342,7 +505,8 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
     human_labels = None
     if exp.human_labels is not None:
         try:
-            human_labels = load_human_labels(base / exp.human_labels)
+            human_labels = load_human_labels(
+                resolve(exp.human_labels, line_of("human_labels"), "human_labels"))
         except (WorkbenchError, OSError) as exc:
             what = (exc.problem.what if isinstance(exc, WorkbenchError)
                     else f"cannot read the human-label file: {exc.strerror or exc}")
@@ -362,13 +526,15 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
     gates = None
     if exp.gates is not None:
         try:
-            gates = Gates.load(base / exp.gates)
+            gates_path = resolve(exp.gates, line_of("gates"), "gates")
+            gates = Gates.load(gates_path)
         except WorkbenchError as exc:
-            problems.append(Problem(f"{line_of('gates')} ({exc.problem.where})",
-                                    exc.problem.what, exc.problem.fix))
+            where = exc.problem.where
+            problems.append(exc.problem if where.startswith(str(file)) else Problem(
+                f"{line_of('gates')} ({where})", exc.problem.what, exc.problem.fix))
             problems.extend(exc.problems[1:])
         else:
-            problems.extend(_check_gates(gates, base / exp.gates, models, variants, scorers))
+            problems.extend(_check_gates(gates, gates_path, models, variants, scorers))
     if problems:
         raise ConfigError.from_problems(problems)
     return LoadedExperiment(file, exp, golden_set, models, variants, scorers, human_labels,
@@ -397,18 +563,36 @@ def _check_gates(gates: Gates, path: Path, models: list[ModelSpec],
     return problems
 
 
-def _read_template(base: Path, name: str) -> str:
-    path = base / name
+MAX_TEMPLATE_BYTES = 1_000_000
+"""Largest template file read (a prompt template is a small text file)."""
+
+
+def _read_template(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        size = path.stat().st_size
+        if size > MAX_TEMPLATE_BYTES:
+            raise ConfigError(
+                f"the template file is {size / 1e6:.1f} MB; template files of up to "
+                f"{MAX_TEMPLATE_BYTES / 1e6:.0f} MB are read", where=str(path),
+                fix="Check that this is the right file; long texts belong in the golden set.")
+        data = path.read_bytes()
     except OSError as exc:
-        raise ConfigError(f"cannot read template file: {exc.strerror}", where=str(path),
+        raise ConfigError(f"cannot read template file: {exc.strerror or exc}", where=str(path),
                           fix="Check the path (relative to the experiment file).") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(f"the template file is not valid UTF-8 (byte 0x{data[exc.start]:02x})",
+                          where=location(path, line=line), fix="Save it as UTF-8.") from None
 
 
-def _variant(v: VariantEntry, base: Path, golden_set: GoldenSet) -> PromptVariant:
-    user = v.user if v.user is not None else _read_template(base, v.user_file or "")
-    system = v.system if v.system_file is None else _read_template(base, v.system_file)
+def _variant(v: VariantEntry, golden_set: GoldenSet, resolve: Any,
+             first_case: dict[str, Any]) -> PromptVariant:
+    user = v.user if v.user is not None else _read_template(
+        resolve("user_file", v.user_file or ""))
+    system = v.system if v.system_file is None else _read_template(
+        resolve("system_file", v.system_file))
     few_shot = None
     if v.few_shot is not None:
         if v.few_shot.ids is not None:
@@ -424,6 +608,7 @@ def _variant(v: VariantEntry, base: Path, golden_set: GoldenSet) -> PromptVarian
     variant = PromptVariant(v.name, user=user, system=system, few_shot=few_shot,
                             response_format=v.response_format)
     variant.check(golden_set)
+    variant.render(first_case)  # a template that fails or runs away is a file error, found now
     return variant
 
 
