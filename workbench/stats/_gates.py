@@ -350,9 +350,13 @@ def gate_cases(m: MetricDelta, gate: MetricGate, config: Gates) -> tuple[int | N
     to pass, the reason in words).
 
     Example:
+        >>> from workbench.stats import paired_delta
         >>> d = paired_delta([1.0] * 90 + [0.0] * 10, [1.0] * 85 + [0.0] * 15, bootstrap=False)
-        >>> gate_cases(d, MetricGate(margin=0.1), Gates())[0]
-        120
+        >>> cases, hopeless, why = gate_cases(d, MetricGate(margin=0.1), Gates())
+        >>> cases, hopeless   # 5 cases worse and none better: twice the cases for 10
+        (200, False)
+        >>> why.split("; ")[0]
+        'not enough evidence: 5 informative cases, need 10'
     """
     target = 0.0 if gate.superiority else -gate.margin
     needed = config.min_informative if gate.min_informative is None else gate.min_informative
