@@ -68,11 +68,10 @@ def big_comparison(n: int) -> wb.Comparison:
         tiled["case_id"] = ids
         parts.append(tiled)
     results = pd.concat(parts, ignore_index=True).astype(cmp.results.dtypes.to_dict())
-    meta = {**cmp.meta, "golden_set": {**cmp.meta["golden_set"], "name": big.name,
-                                       "digest": big.digest, "version": big.version,
-                                       "rows": n, "evaluated": n,
-                                       "slices": ["lang", "difficulty"]}}
-    return wb.Comparison(results, meta, golden_set=big)
+    record = cmp.record.model_copy(update={"golden_set": cmp.record.golden_set.model_copy(
+        update={"name": big.name, "digest": big.digest, "version": big.version, "rows": n,
+                "evaluated": n, "slices": ["lang", "difficulty"]})})
+    return wb.Comparison(results, record, golden_set=big)
 
 
 def reference(cmp: wb.Comparison, uri: str, experiment: str) -> float:
@@ -92,7 +91,8 @@ def reference(cmp: wb.Comparison, uri: str, experiment: str) -> float:
         row = summary.loc[(model, variant)]
         metrics = [Metric(str(k), float(v), now, 0) for k, v in row.items()
                    if isinstance(v, int | float) and pd.notna(v)]
-        params = [Param(f"p{i}", str(v)) for i, v in enumerate(cmp.meta["models"][0].values())]
+        params = [Param(f"p{i}", str(v))
+                  for i, v in enumerate(cmp.record.models[0].model_dump().values())]
         client.log_batch(child, metrics=metrics[:900], params=params[:100])
         cases = group.merge(gs, left_on="case_id", right_on="id", how="left")
         client.log_table(child, cases.astype({c: "string" for c in cases.columns

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from workbench.records import Roles, TrackingRef
 from workbench.runner import Comparison
 from workbench.runner import acompare as _acompare
 from workbench.runner import compare as _compare
@@ -64,7 +65,7 @@ def log_comparison(comparison: Comparison, experiment: str = "workbench", *,
     be logged is written there first (``DIR/mlflow/``), so that when MLflow is unreachable or
     the process dies while logging, :func:`log_saved` (``workbench log DIR``) logs it again
     and marks the unfinished run superseded. A comparison whose earlier logging failed
-    (``cmp.meta["mlflow"]["unfinished_run_id"]``) supersedes that run the same way.
+    (``cmp.record.tracking.unfinished_run_id``) supersedes that run the same way.
 
     Raises:
         TrackingError: MLflow could not be reached or refused a write; the message says how
@@ -83,10 +84,11 @@ def log_comparison(comparison: Comparison, experiment: str = "workbench", *,
     texts = dict(kwargs.pop("texts", None) or {})
     if charts and comparison.scorers and not comparison.results.empty:
         figures = chart_figures(comparison, paired=paired)
-        name = comparison.meta.get("golden_set", {}).get("name", "comparison")
+        name = comparison.record.golden_set.name
         texts["charts.html"] = _charts.charts_html(figures, f"workbench · {name}")
+    tracked = comparison.record.tracking
     supersedes = kwargs.pop("supersedes", None) or (
-        comparison.meta.get("mlflow") or {}).get("unfinished_run_id")
+        tracked.unfinished_run_id if tracked else None)
     pending: PendingLog | None = None
     if saved is not None:
         earlier = PendingLog.read(saved)
@@ -114,8 +116,8 @@ def log_comparison(comparison: Comparison, experiment: str = "workbench", *,
                                  on_parent=on_parent, **kwargs)
     except TrackingError as exc:
         if started:
-            comparison.meta["mlflow"] = {**(comparison.meta.get("mlflow") or {}),
-                                         "unfinished_run_id": started[0]}
+            comparison.record.tracking = (comparison.record.tracking or TrackingRef()
+                                          ).model_copy(update={"unfinished_run_id": started[0]})
         if saved is None:
             raise
         unfinished = f" (and mark the unfinished run {started[0]} superseded)" if started else ""
@@ -125,7 +127,8 @@ def log_comparison(comparison: Comparison, experiment: str = "workbench", *,
         ) from exc
     if pending is not None and saved is not None:
         pending.mark(saved, "logged", run_id)
-    (comparison.meta.get("mlflow") or {}).pop("unfinished_run_id", None)  # superseded now
+    comparison.record.tracking = TrackingRef(  # the unfinished run, if any, is superseded now
+        run_id=run_id, experiment=experiment, tracking_uri=kwargs.get("tracking_uri"))
     return run_id
 
 
@@ -175,9 +178,10 @@ def log_saved(directory: str | Path, *, experiment: str | None = None,
 def _log(cmp: Comparison, experiment: str | None, mlflow: bool, tracking_uri: str | None,
          run_name: str | None, roles: dict[str, Any],
          texts: Mapping[str, str] | None = None) -> Comparison:
-    given = {k: list(map(str, roles[k])) for k in ("candidate", "incumbent") if roles.get(k)}
+    given = {k: (str(roles[k][0]), str(roles[k][1])) for k in ("candidate", "incumbent")
+             if roles.get(k)}
     if given:
-        cmp.meta["roles"] = given
+        cmp.record.roles = Roles(**given)
     if experiment is None and not mlflow:
         return cmp
     try:
@@ -188,11 +192,11 @@ def _log(cmp: Comparison, experiment: str | None, mlflow: bool, tracking_uri: st
             f"the comparison finished but logging it to MLflow failed ({type(exc).__name__}: "
             f"{str(exc)[:300]}); the results are in the returned Comparison: log them again "
             "with wb.log_comparison(cmp, experiment=...)", RuntimeWarning, stacklevel=3)
-        cmp.meta["mlflow"] = {**(cmp.meta.get("mlflow") or {}),
-                              "error": f"{type(exc).__name__}: {str(exc)[:300]}"}
+        cmp.record.tracking = (cmp.record.tracking or TrackingRef()).model_copy(
+            update={"error": f"{type(exc).__name__}: {str(exc)[:300]}"})
         return cmp
-    cmp.meta["mlflow"] = {"run_id": run_id, "experiment": experiment or "workbench",
-                          "tracking_uri": tracking_uri}
+    cmp.record.tracking = TrackingRef(run_id=run_id, experiment=experiment or "workbench",
+                                      tracking_uri=tracking_uri)
     return cmp
 
 
@@ -203,7 +207,7 @@ def compare(*args: Any, experiment: str | None = None, mlflow: bool = False,
     """``workbench.runner.compare``, then logged to MLflow with ``experiment=`` or ``mlflow=True``.
 
     The comparison is logged at the end, also when it stopped early (budget, interrupt):
-    incomplete runs are tagged as such. ``cmp.meta["mlflow"]["run_id"]`` is the parent run.
+    incomplete runs are tagged as such. ``cmp.record.tracking.run_id`` is the parent run.
     A logging failure warns and keeps the results. ``candidate``/``incumbent`` tag roles;
     ``register_prompts=True`` puts the templates in the MLflow Prompt Registry.
 
@@ -237,7 +241,7 @@ def migration_report(comparison: Comparison, candidate: Config | None = None,
                      **kwargs: Any) -> Any:
     """``workbench.reports.migration_report``, logged to the comparison's MLflow parent run.
 
-    When the comparison was logged (``cmp.meta["mlflow"]["run_id"]``) and ``log`` is true, the
+    When the comparison was logged (``cmp.record.tracking.run_id``) and ``log`` is true, the
     HTML and Markdown reports become artifacts of that run: ``reports/migration_report.html``
     / ``.md`` for the run's own decision, else a name that says the report's roles and gates
     (a logged report is never overwritten by one that decides something else; see
@@ -262,16 +266,16 @@ def _log_report(comparison: Comparison, report: Any, stem: str) -> str | None:
     The run's own decision keeps ``reports/<stem>.html``; a report for other roles or gates is
     logged beside it under a name that says them, with its own decision table and tag.
     """
-    run = comparison.meta.get("mlflow") or {}
-    if not run.get("run_id"):
+    run = comparison.record.tracking
+    if run is None or not run.run_id:
         return None
     from workbench.tracking import log_report
 
-    path = log_report(run["run_id"], kind=stem, html=report.html(), markdown=report.markdown(),
+    path = log_report(run.run_id, kind=stem, html=report.html(), markdown=report.markdown(),
                       outcome=report.outcome, candidate=report.candidate,
                       incumbent=report.incumbent, gates=report.gates_config,
-                      gate_rows=report.gates, tracking_uri=run.get("tracking_uri"))
-    run["report"] = path
+                      gate_rows=report.gates, tracking_uri=run.tracking_uri)
+    run.report = path
     return path
 
 
@@ -291,8 +295,10 @@ def shadow_test(log: Any, candidate: Any, variant: Any = None, scorers: Any = ()
     from workbench.shadow import shadow_test as _shadow_test
 
     cmp = _shadow_test(log, candidate, variant, scorers, **kwargs)
-    roles = {k: tuple(v) for k, v in cmp.meta["roles"].items()}
-    pw = cmp.meta["shadow"].get("pairwise")
+    roles = cmp.record.roles.model_dump()
+    shadow = cmp.record.shadow
+    pw = [r.model_dump(mode="json") for r in shadow.pairwise] if shadow and shadow.pairwise \
+        else None
     texts = {"pairwise.json": json.dumps(pw, ensure_ascii=False, indent=1)} if pw else None
     return _log(cmp, experiment, False, tracking_uri, run_name, roles, texts=texts)
 

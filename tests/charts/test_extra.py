@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import html
 
 import numpy as np
@@ -32,10 +31,12 @@ def cmp() -> wb.Comparison:
 
 def expected(c: wb.Comparison, model: str, variant: str) -> tuple[float, float, float]:
     rows = c.results[(c.results.model == model) & (c.results.variant == variant)]
-    price = {m["label"]: m["pricing"] for m in c.meta["models"]}[model]
+    price = {m.label: m.pricing for m in c.record.models}[model]
+    assert price is not None and price.input_per_1m is not None
+    assert price.output_per_1m is not None
     n = len(rows)
-    return (float(rows["prompt_tokens"].sum()) * price["input_per_1m"] / 1e6 / n * 1000,
-            float(rows["completion_tokens"].sum()) * price["output_per_1m"] / 1e6 / n * 1000,
+    return (float(rows["prompt_tokens"].sum()) * price.input_per_1m / 1e6 / n * 1000,
+            float(rows["completion_tokens"].sum()) * price.output_per_1m / 1e6 / n * 1000,
             float(rows["judge_cost_usd"].sum()) / n * 1000)
 
 
@@ -69,11 +70,11 @@ def test_cost_breakdown_splits_each_configs_cost_into_its_parts(cmp: wb.Comparis
 
 def test_cost_breakdown_marks_an_unknown_price_and_refuses_bad_input(
         cmp: wb.Comparison) -> None:
-    meta = copy.deepcopy(cmp.meta)
-    for m in meta["models"]:
-        if m["label"] == "sim/fast":
-            m["pricing"]["input_per_1m"] = m["pricing"]["output_per_1m"] = None
-    fig = cost_breakdown(wb.Comparison(cmp.results, meta))
+    record = cmp.record.model_copy(deep=True)
+    for m in record.models:
+        if m.label == "sim/fast" and m.pricing is not None:
+            m.pricing.input_per_1m = m.pricing.output_per_1m = None
+    fig = cost_breakdown(wb.Comparison(cmp.results, record))
     prompt, completion, judge = fig.data
     fast = [i for i, y in enumerate(prompt.y) if y.startswith("sim/fast")]
     large = [i for i, y in enumerate(prompt.y) if y.startswith("sim/large")]
@@ -89,7 +90,7 @@ def test_cost_breakdown_marks_an_unknown_price_and_refuses_bad_input(
     with pytest.raises(wb.ConfigError, match="per_requests"):
         cost_breakdown(cmp, per_requests=0)
     with pytest.raises(wb.ConfigError, match="no results"):
-        cost_breakdown(wb.Comparison(cmp.results.iloc[:0], cmp.meta))
+        cost_breakdown(wb.Comparison(cmp.results.iloc[:0], cmp.record))
 
 
 def test_agreement_matrix_shows_the_calibrations_confusion_counts() -> None:

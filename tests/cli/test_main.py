@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -53,6 +54,37 @@ def test_freeze_then_tamper(
     assert "does not match its frozen manifest" in capsys.readouterr().err
 
 
+VOLATILE = ("latency", "duration", "requests_sent", "spent_usd", "billed")
+
+
+def demo_numbers(store: str) -> dict[str, Any]:
+    """Every run's metrics and decision tag in a store.
+
+    Durations, latencies (the simulated models sleep: wall time) and what was billed (two
+    identical judge prompts in flight may both be paid or share one answer) vary between runs
+    and are left out; every score, interval, cost, count and decision is compared.
+    """
+    c = wb.tracking.client(store)
+    out: dict[str, Any] = {}
+    for exp in c.search_experiments():
+        if exp.name == "Default":
+            continue
+        for run in c.search_runs([exp.experiment_id]):
+            t = run.data.tags
+            key = (f"{exp.name}/{t.get('workbench.model', 'parent')}/"
+                   f"{t.get('workbench.variant', '')}")
+            out[key] = {"metrics": {k: v for k, v in run.data.metrics.items()
+                                    if not any(x in k for x in VOLATILE)},
+                        "decision": t.get("workbench.decision")}
+    return out
+
+
+def approx_numbers(expected: dict[str, Any]) -> dict[str, Any]:
+    return {k: {"metrics": {m: pytest.approx(v, rel=1e-9, abs=1e-12)
+                            for m, v in run["metrics"].items()},
+                "decision": run["decision"]} for k, run in expected.items()}
+
+
 def test_console_script_demo_runs_the_simulated_comparison(
     repo_root: Path, tmp_path: Path
 ) -> None:
@@ -68,6 +100,11 @@ def test_console_script_demo_runs_the_simulated_comparison(
         return result.stdout
 
     out = demo()
+    # the same numbers as before the typed run record (#20): 1,089 MLflow metrics of 13 runs
+    # and every decision tag, recorded from a demo run of the code before it (commit 75645cb)
+    expected = json.loads((Path(__file__).parent / "fixtures" / "demo_numbers.json")
+                          .read_text())
+    assert demo_numbers(f"sqlite:///{tmp_path}/mlflow.db") == approx_numbers(expected)
     for name in ("support_triage", "invoice_extraction", "grounded_qa"):
         assert f"{name}: " in out
     assert out.count("digest verified") == 3

@@ -287,7 +287,7 @@ def mlflow_totals(cmp: wb.Comparison, store: str, experiment: str, work: Path,
     client = wb.tracking.client(store)
     parent = client.get_run(run_id)
     results = cmp.results
-    billed = float(results["billed_usd"].sum()) + float(cmp.meta.get("judge_billed_usd") or 0)
+    billed = float(results["billed_usd"].sum()) + float(cmp.record.run.judge_billed_usd)
     check(math.isclose(parent.data.metrics["spent_usd"], billed, rel_tol=1e-9, abs_tol=1e-12),
           f"MLflow spent_usd {parent.data.metrics['spent_usd']} != sum of billed {billed}")
     children = client.search_runs([parent.info.experiment_id],

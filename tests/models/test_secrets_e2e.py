@@ -102,11 +102,11 @@ def test_canary_credentials_reach_no_plan_file_report_or_mlflow_store(
     assert any(QUERY in path for _, path in seen)
     res = cmp.results
     assert res[res.model != "openai/basic"]["error_type"].isna().all()
-    params = {m["label"]: m["params"]["api_base"] for m in cmp.meta["models"]}
+    params = {m.label: m.params["api_base"] for m in cmp.record.models}
     assert params == {"openai/cand": f"http://{local}/v1",
                       "openai/inc": f"http://{local}/v1?api-key=***",
                       "openai/basic": f"http://***@{local}/v1"}
-    assert cmp.meta["models"][0]["params"]["headers_env"] == {
+    assert cmp.record.models[0].params["headers_env"] == {
         "X-Api-Key": "WB_TEST_GATEWAY_HEADER"}
 
     cmp.save(tmp_path / "saved")
@@ -115,7 +115,7 @@ def test_canary_credentials_reach_no_plan_file_report_or_mlflow_store(
     report.to_html(tmp_path / "report.html")
     report.to_markdown(tmp_path / "report.md")
     shown += [report.html(), report.markdown(), cmp.summary_text(),
-              json.dumps(cmp.meta, default=str)]
+              cmp.record.model_dump_json()]
     assert [leaks(text) for text in shown] == [[] for _ in shown]
     # the reproducibility section shows the masked URLs (Markdown escapes the punctuation)
     unescaped = re.sub(r"\\(.)", r"\1", report.markdown())

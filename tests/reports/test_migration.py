@@ -82,7 +82,7 @@ def test_numbers_equal_compare_configs_and_decide(cmp: wb.Comparison) -> None:
     assert {r["value"] for r in plan["rows"]} == {"free", "gold"}
     assert plan["monthly_saving"] == pytest.approx(
         plan["monthly_cost_incumbent"] - plan["monthly_cost_routed"])
-    assert report.reproducibility["dataset"]["digest"] == cmp.meta["golden_set"]["digest"]
+    assert report.reproducibility["dataset"]["digest"] == cmp.record.golden_set.digest
 
 
 class _Dom(HTMLParser):
@@ -150,15 +150,15 @@ def test_report_rebuilt_from_mlflow_has_the_same_numbers(
     store = f"sqlite:///{tmp_path}/mlflow.db"
     cmp = wb.compare(golden(), ["sim/large", "sim/fast"], VARIANTS, [wb.scorers.exact_match],
                      progress=False, experiment="rep", tracking_uri=store, **ROLES)
-    run_id = cmp.meta["mlflow"]["run_id"]
+    run_id = cmp.record.tracking.run_id
     first = wb.migration_report(cmp, **ROLES)
     assert main(["report", run_id, "--tracking-uri", store, "--out",
                  str(tmp_path / "out" / "again.html")]) == 0
     assert "migration report:" in capsys.readouterr().out
     assert (tmp_path / "out" / "again.md").is_file()
     loaded = wb.load_comparison(run_id, tracking_uri=store)
-    assert loaded.meta["roles"] == {"candidate": list(ROLES["candidate"]),
-                                    "incumbent": list(ROLES["incumbent"])}
+    assert loaded.record.roles.model_dump() == {"candidate": tuple(ROLES["candidate"]),
+                                                "incumbent": tuple(ROLES["incumbent"])}
     again = wb.migration_report(loaded, log=False)  # roles from the logged run
     assert again.quality == first.quality and again.gates == first.gates
     assert again.cost == first.cost and again.rollout == first.rollout
@@ -172,8 +172,9 @@ def test_a_run_without_its_golden_set_exits_2_and_names_it(
         capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(tmp_path)
     store = f"sqlite:///{tmp_path}/mlflow.db"
-    bare = wb.Comparison(cmp.results, {**cmp.meta, "golden_set": {
-        **cmp.meta["golden_set"], "path": None}}, cmp.score_details)
+    record = cmp.record.model_copy(deep=True)
+    record.golden_set.path = None
+    bare = wb.Comparison(cmp.results, record, cmp.score_details)
     run_id = wb.log_comparison(bare, "bare", tracking_uri=store, charts=False)
     assert main(["report", run_id, "--tracking-uri", store]) == 2
     assert "the frozen golden set" in capsys.readouterr().err

@@ -134,7 +134,7 @@ def test_planted_personal_data_reaches_no_written_file_and_no_mlflow_artifact(
     for path in written:
         assert planted_in(file_text(path)) == [], path
     client = wb.tracking.client(store)
-    run_id = cmp.meta["mlflow"]["run_id"]
+    run_id = cmp.record.tracking.run_id
     children = client.search_runs([client.get_run(run_id).info.experiment_id])
     seen = 0
     for run in children:
@@ -183,7 +183,7 @@ def test_cli_shadow_exit_codes_and_rebuild_from_mlflow(
     assert main(["shadow", "--log", str(log), "--candidate", "openai/gpt-4o-mini"]) == 2
     assert "--judge" in capsys.readouterr().err
     # `workbench report` on the logged shadow run rebuilds the shadow report from MLflow alone
-    run_id = logged["cmp"].meta["mlflow"]["run_id"]
+    run_id = logged["cmp"].record.tracking.run_id
     assert main(["report", run_id, "--tracking-uri", store, "--out",
                  str(tmp_path / "again.html")]) == 0
     assert "shadow report:" in capsys.readouterr().out

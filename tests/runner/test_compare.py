@@ -118,7 +118,7 @@ def test_budget_stops_the_run_and_keeps_what_completed(
     assert 0 < len(cmp.results) < len(p.cells)
     # never past the budget by more than the calls in flight
     assert cmp.spent_usd <= budget + 4 * per_call * 1.5
-    assert cmp.meta["calls_recorded"] == len(cmp.results)
+    assert cmp.record.run.calls_recorded == len(cmp.results)
 
 
 def test_plan_refuses_bad_setups_before_any_call(server: Any, models: list[wb.ModelSpec]) -> None:
@@ -165,7 +165,7 @@ def test_save_load_round_trip_and_config(
     assert back.results.equals(cmp.results)
     assert back.results.dtypes.equals(cmp.results.dtypes)
     assert len(cmp.score_details) > 0 and back.score_details.equals(cmp.score_details)
-    assert back.meta["golden_set"]["digest"] == gs.digest
+    assert back.record.golden_set.digest == gs.digest
     saved = (out / "comparison.json").read_text() + (tmp_path / "run.yaml").as_posix()
     assert fake_key not in saved and "FAKE_PROVIDER_KEY" in saved  # the name, never the key
     config = tmp_path / "exp" / "again.yaml"
@@ -194,9 +194,9 @@ def test_keys_never_reach_results_or_checkpoints(
 ) -> None:
     gs = small_set(n=4, markers={0: "500"})
     cmp = run(gs, models[:1])
-    assert fake_key not in Path(cmp.meta["checkpoint"]).read_text()
+    assert fake_key not in Path(cmp.record.run.checkpoint).read_text()
     assert fake_key not in cmp.results.to_csv()
-    assert fake_key not in json.dumps(cmp.meta, default=str)
+    assert fake_key not in cmp.record.model_dump_json()
 
 
 def test_streaming_models_fill_ttft(server: Any, models: list[wb.ModelSpec]) -> None:

@@ -46,7 +46,7 @@ def test_fail_fast_stops_a_configuration_whose_first_calls_all_fail_alike(
     assert "openai/bad · plain stopped: its first 5 calls all failed with AuthenticationError" \
         in cmp.stop_reason and "Incorrect API key provided" in cmp.stop_reason
     assert "resume=True" in cmp.stop_reason
-    assert [(c["model"], c["variant"]) for c in cmp.meta["stopped_configs"]] == [
+    assert [(c.model, c.variant) for c in cmp.record.run.stopped_configs] == [
         ("openai/bad", "plain")]
     table = error_breakdown(cmp).set_index("model")
     assert table.loc["openai/bad", "error_rate"] == 1.0
@@ -93,7 +93,7 @@ def test_the_budget_stop_message_reports_the_final_spend(fake_key: str) -> None:
         cmp = wb.compare(gs, [model], [PLAIN], progress=False, cache=False, concurrency=8,
                          budget_usd=(p.est_cost_usd or 0) / 3)
     assert cmp.status == "budget_stopped"
-    spent = cmp.meta["spent_usd"]
+    spent = cmp.record.run.spent_usd
     assert spent == pytest.approx(float(cmp.results["billed_usd"].sum()))
     match = re.search(r"spent \$([\d.,]+) in all \(\$([\d.,]+) when the budget stopped new calls",
                       cmp.stop_reason)

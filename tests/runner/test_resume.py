@@ -182,7 +182,7 @@ def test_checkpoint_lives_under_the_cache_dir(slow_server: Any, fake_key: str,
                          output_price_per_1m=1.0)
     cmp = wb.compare(gs, [model], [wb.PromptVariant("p", user="{{ message }}")],
                      progress=False)
-    path = Path(cmp.meta["checkpoint"])
+    path = Path(cmp.record.run.checkpoint)
     assert path.is_file() and path.is_relative_to(_isolated_cache)
     assert os.environ["WORKBENCH_CACHE_DIR"] == str(_isolated_cache)
 
@@ -201,7 +201,7 @@ def test_resume_pays_no_recorded_judge_call_twice() -> None:
     assert second.complete and len(second.results) == p.calls
     assert second.results["score.judge_correctness"].notna().all()
     # each of the 24 model calls and 24 judge calls reached the (simulated) provider once
-    assert first.meta["requests_sent"] + second.meta["requests_sent"] == 2 * p.calls
+    assert first.record.run.requests_sent + second.record.run.requests_sent == 2 * p.calls
     assert second.spent_usd == pytest.approx(
         float(second.results["cost_usd"].sum() + second.results["judge_cost_usd"].sum()))
 
@@ -224,4 +224,4 @@ def test_cases_with_identical_prompts_keep_a_row_each_and_share_one_call(fake_ke
         assert srv.fake.requests == 2
     assert cmp.status == "complete" and sorted(cmp.results["case_id"]) == ["a", "b", "c"]
     outputs = cmp.results.set_index("case_id")["output"]
-    assert outputs["a"] == outputs["b"] and cmp.meta["calls_recorded"] == 3
+    assert outputs["a"] == outputs["b"] and cmp.record.run.calls_recorded == 3

@@ -61,7 +61,7 @@ def test_a_truncated_results_file_is_named_with_the_way_back(tmp_path: Path) -> 
     message = str(info.value)
     assert "results.parquet is damaged, empty (0 bytes)" in message
     assert "--resume" in message and "checkpoint" in message
-    assert cmp.meta["checkpoint"] in message  # the checkpoint to resume from is named
+    assert cmp.record.run.checkpoint in message  # the checkpoint to resume from is named
 
 
 def test_files_from_two_saves_are_not_mixed_silently(tmp_path: Path) -> None:
@@ -93,4 +93,4 @@ def test_a_save_from_before_the_digests_still_loads(tmp_path: Path) -> None:
     del data["files"]
     (out / "comparison.json").write_text(json.dumps(data))
     assert wb.Comparison.load(out).results.equals(cmp.results)
-    assert "files" not in wb.Comparison.load(out).meta
+    assert "files" not in wb.Comparison.load(out).record.model_dump()

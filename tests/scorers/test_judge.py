@@ -3,7 +3,6 @@ integration (shared cache, separate judge cost, errors per row) and the simulate
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterator
 from typing import Any
@@ -183,7 +182,7 @@ def test_simulated_judge_ranks_good_answers_higher() -> None:
     assert agree >= 0.85
     assert df.loc[right, "score.judge_correctness"].mean() > df.loc[
         ~right, "score.judge_correctness"].mean()
-    assert "sim/judge" in json.dumps(cmp.meta["scorers"])
+    assert "sim/judge" in cmp.record.model_dump_json(include={"scorers"})
 
 
 def test_json_mode_follows_the_provider_unless_set() -> None:

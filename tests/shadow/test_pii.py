@@ -233,9 +233,9 @@ def test_a_logged_shadow_test_and_its_report_hold_no_planted_value(
     print(log.describe())
     cmp = wb.shadow_test(log, "sim/small", progress=False, experiment="shadow-pii",
                          tracking_uri=store)
-    assert cmp.meta["shadow"]["redactions"] == {"card": 12, "email": 48, "iban": 12,
+    assert cmp.record.shadow.redactions == {"card": 12, "email": 48, "iban": 12,
                                                 "phone": 36, "ssn": 12}
-    assert cmp.meta["shadow"]["ids_hashed"] is True
+    assert cmp.record.shadow.ids_hashed is True
     report = wb.shadow_report(cmp, examples=12)  # also logged to the run
     assert any("12 card, 48 email, 12 iban, 36 phone, 12 ssn" in b for b in report.banner)
     report.to_html(tmp_path / "out" / "shadow.html")

@@ -84,11 +84,11 @@ def test_production_is_a_recorded_config_priced_at_the_served_model_and_never_ca
         "response"]
     # only the candidate was called, once per distinct request (repeated tickets share a call)
     distinct = {json.dumps(r["messages"]) for r in records.values()}
-    assert cmp.meta["requests_sent"] == len(distinct) and cmp.meta["calls_planned"] == 120
-    assert cmp.status == "complete" and cmp.meta["roles"] == {
-        "candidate": ["sim/small", PRODUCTION], "incumbent": ["served:sim/large", PRODUCTION]}
-    models = {m["label"]: m for m in cmp.meta["models"]}
-    assert "never called" in models["served:sim/large"]["recorded"]
+    assert cmp.record.run.requests_sent == len(distinct) and cmp.record.run.calls_planned == 120
+    assert cmp.status == "complete" and cmp.record.roles.model_dump() == {
+        "candidate": ("sim/small", PRODUCTION), "incumbent": ("served:sim/large", PRODUCTION)}
+    models = {m.label: m for m in cmp.record.models}
+    assert "never called" in (models["served:sim/large"].recorded or "")
     assert set(cmp.scorers) == {"refused", "output_words", "json_valid"}
 
 
@@ -147,7 +147,7 @@ def test_a_log_served_by_several_models_needs_served(tmp_path: Path) -> None:
         wb.shadow_test(log, "sim/small", judge=None, progress=False)
     cmp = wb.shadow_test(log, "sim/small", judge=None, served="sim/fast", progress=False)
     assert set(cmp.results.case_id) == {TrafficLog.load(log).id_of("x-1")}
-    assert cmp.meta["shadow"]["left_out"] == 10
+    assert cmp.record.shadow.left_out == 10
     assert pairwise_table(cmp) is None
 
 
@@ -176,7 +176,7 @@ def test_a_real_provider_candidate_goes_over_http_and_production_is_never_sent(
         assert server.fake.requests == 12  # the candidate's calls only
     cand = cmp.results[cmp.results.model == "openai/candidate"]
     assert cand.error_type.isna().all() and (cand.billed_usd > 0).all()
-    assert fake_key not in json.dumps(cmp.meta, default=str)
+    assert fake_key not in cmp.record.model_dump_json()
 
 
 def test_the_runner_refuses_recorded_rows_for_cases_it_does_not_plan() -> None:
@@ -202,7 +202,7 @@ def test_a_budget_stop_keeps_the_replayed_part_and_can_at_most_hold(tmp_path: Pa
     assert report.outcome != "PROMOTE" and report.banner[0].startswith("INCOMPLETE")
     again = wb.shadow_test(log, "sim/large", resume=True, judge=None, progress=False)
     assert again.status == "complete"
-    assert again.meta["requests_sent"] < len({json.dumps(r["messages"]) for r in map(
+    assert again.record.run.requests_sent < len({json.dumps(r["messages"]) for r in map(
         json.loads, log.read_text().splitlines())})  # recorded calls were not made again
 
 

@@ -8,6 +8,7 @@ import pytest
 
 import workbench as wb
 from workbench.errors import ConfigError
+from workbench.records import ModelRecord
 
 from .test_paired import CAND, INC, fake
 
@@ -74,8 +75,9 @@ def test_superiority_needs_the_lower_bound_above_zero() -> None:
 def test_an_incomplete_or_simulated_comparison_is_said_and_never_promotes() -> None:
     data = fake(INC, SAME, 400)
     data.complete = False
-    data.meta = {"status": "budget_stopped", "stop_reason": "budget $1 reached",
-                 "models": [{"label": "small", "simulated": True}]}
+    data.record.run.status = "budget_stopped"
+    data.record.run.stop_reason = "budget $1 reached"
+    data.record.models = [ModelRecord(label="small", simulated=True)]
     d = wb.decide(data, wb.Gates(metrics={"acc": wb.MetricGate(margin=0.05)}), **ROLES)
     assert d.outcome == "HOLD"
     assert any("incomplete (budget $1 reached)" in n for n in d.notes)

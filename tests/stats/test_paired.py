@@ -14,6 +14,7 @@ from statsmodels.stats.multitest import multipletests
 
 import workbench as wb
 from workbench.errors import ConfigError
+from workbench.records import GoldenSetRef, RunRecord
 from workbench.stats import (
     agresti_min,
     cases_to_clear,
@@ -125,7 +126,8 @@ class Fake:
     """A Comparison-shaped object built from per-case scores."""
 
     results: pd.DataFrame
-    meta: dict[str, Any] = field(default_factory=lambda: {"status": "complete", "models": []})
+    record: RunRecord = field(default_factory=lambda: RunRecord(
+        golden_set=GoldenSetRef(name="fake", digest="")))
     scorers: list[str] = field(default_factory=lambda: ["acc", "f1"])
     complete: bool = True
 

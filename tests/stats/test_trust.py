@@ -11,6 +11,7 @@ import pytest
 from scipy import stats as sps
 
 import workbench as wb
+from workbench.records import GoldenSetRef, RunRecord, ScorerRecord
 from workbench.runner import Comparison
 from workbench.stats import cases_to_clear, plan_sample_size, win_share
 
@@ -79,7 +80,8 @@ def test_summary_and_compare_configs_use_one_rule_for_missing_scores() -> None:
         rows[col] = 1
     rows[["billed_usd", "judge_cost_usd"]] = 0.0
     rows["cache_hit"] = False
-    meta = {"scorers": [{"name": "m"}], "status": "complete", "models": [], "variants": []}
+    meta = RunRecord(golden_set=GoldenSetRef(name="t", digest=""),
+                     scorers=[ScorerRecord(name="m")])
     cmp = Comparison(rows, meta)
     summary = cmp.summary().loc[("cand", "v")]
     paired = wb.compare_configs(cmp, ("cand", "v"), ("inc", "v"), ["m"])
@@ -172,8 +174,8 @@ def test_identical_configurations_report_without_crashing(tmp_path: Any) -> None
         rows[col] = 1
     rows[["billed_usd", "judge_cost_usd"]] = 0.0
     rows["cache_hit"] = False
-    cmp = Comparison(rows, {"scorers": [{"name": "m"}], "status": "complete", "models": [],
-                            "variants": []})
+    cmp = Comparison(rows, RunRecord(golden_set=GoldenSetRef(name="t", digest=""),
+                                     scorers=[ScorerRecord(name="m")]))
     report = wb.migration_report(cmp, ("cand", "v"), ("inc", "v"), wb.Gates(
         metrics={"m": wb.MetricGate(margin=0.1)}), charts=False)
     assert report.outcome == "HOLD"

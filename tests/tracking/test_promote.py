@@ -52,7 +52,7 @@ def test_promote_registers_tags_and_moves_the_alias_then_rollback_moves_it_back(
     client = wb.tracking.client(store)
     version = client.load_prompt("prompts:/triage@production")
     assert version.tags["workbench.decision"] == "PROMOTE"
-    assert version.tags["workbench.parent_run_id"] == cmp.meta["mlflow"]["run_id"]
+    assert version.tags["workbench.parent_run_id"] == cmp.record.tracking.run_id
     assert version.tags["workbench.dataset_digest"] == SET.digest
     assert "exact_match" in version.tags["workbench.metrics"]
     messages = version.template

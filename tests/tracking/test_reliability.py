@@ -148,8 +148,8 @@ def test_an_unreachable_server_is_a_clear_error_and_the_saved_run_logs_later(
     assert len(wb.tracking.load_table(run_id, store, "decision.json")) == 1
     back = wb.load_comparison(run_id, tracking_uri=store)
     assert back.results.equals(cmp.results)
-    assert back.meta["roles"] == {"candidate": ["sim/fast", "plain"],
-                                  "incumbent": ["sim/large", "plain"]}
+    assert back.record.roles.model_dump() == {"candidate": ("sim/fast", "plain"),
+                                              "incumbent": ("sim/large", "plain")}
     assert main(["log", str(saved), "--tracking-uri", store]) == 0  # already logged: no twin
     assert len(wb.list_comparisons("later", tracking_uri=store)) == 1
 
@@ -164,7 +164,7 @@ def test_a_report_for_other_roles_or_gates_never_overwrites_the_logged_one(
     cmp = wb.compare(gs, ["sim/large", "sim/fast"], VARIANTS,
                      [wb.scorers.label_match(field="intent")], progress=False, cases=cases,
                      experiment="reports", tracking_uri=store)
-    run_id = cmp.meta["mlflow"]["run_id"]
+    run_id = cmp.record.tracking.run_id
     own = wb.migration_report(cmp, ("sim/fast", "asked"), ("sim/large", "plain"), gates)
     client = wb.tracking.client(store)
     tags = client.get_run(run_id).data.tags
@@ -206,8 +206,8 @@ def test_a_shadow_run_gets_its_decision_tag_and_table(store: str, tmp_path: Path
     log.write_text("\n".join([*lines, json.dumps(record)]) + "\n", encoding="utf-8")
     cmp = wb.shadow_test(log, "sim/small", judge=None, progress=False, experiment="shadow",
                          tracking_uri=store)
-    assert "error" not in cmp.meta["mlflow"], cmp.meta["mlflow"]
-    run_id = cmp.meta["mlflow"]["run_id"]
+    assert cmp.record.tracking.error is None, cmp.record.tracking
+    run_id = cmp.record.tracking.run_id
     report = wb.shadow_report(cmp)
     client = wb.tracking.client(store)
     tags = client.get_run(run_id).data.tags

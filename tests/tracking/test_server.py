@@ -79,12 +79,12 @@ def test_a_comparison_logged_over_http_reads_back_whole(
                          [wb.scorers.exact_match], progress=False, experiment="team",
                          tracking_uri=server.url, candidate=("openai/keyed", "plain"),
                          incumbent=("sim/large", "plain"))
-    assert "error" not in cmp.meta["mlflow"], cmp.meta["mlflow"]
-    run_id = cmp.meta["mlflow"]["run_id"]
+    assert cmp.record.tracking.error is None, cmp.record.tracking
+    run_id = cmp.record.tracking.run_id
 
     back = wb.load_comparison(run_id, tracking_uri=server.url)
     assert back.results.equals(cmp.results)
-    assert back.golden_set().digest == cmp.meta["golden_set"]["digest"]
+    assert back.golden_set().digest == cmp.record.golden_set.digest
     listed = wb.list_comparisons("team", tracking_uri=server.url)
     assert list(listed["run_id"]) == [run_id]
 

@@ -35,13 +35,13 @@ def simulated(**kw: Any) -> wb.Comparison:
 def test_round_trip_rebuilds_the_same_comparison(store: str) -> None:
     cmp = simulated(experiment="triage", tracking_uri=store, candidate=("sim/fast", "asked"),
                     incumbent=("sim/large", "plain"))
-    run_id = cmp.meta["mlflow"]["run_id"]
+    run_id = cmp.record.tracking.run_id
     back = wb.load_comparison(run_id, tracking_uri=store)
     assert back.results.equals(cmp.results)
     assert back.results.dtypes.equals(cmp.results.dtypes)
     assert back.score_details.equals(cmp.score_details)
-    assert back.golden_set().digest == cmp.meta["golden_set"]["digest"]  # the frozen copy
-    assert back.meta["models"] == cmp.meta["models"] and back.status == "complete"
+    assert back.golden_set().digest == cmp.record.golden_set.digest  # the frozen copy
+    assert back.record.models == cmp.record.models and back.status == "complete"
     listed = wb.list_comparisons("triage", tracking_uri=store)
     assert list(listed["run_id"]) == [run_id] and listed.loc[0, "simulated"]
     assert listed.loc[0, "configs"] == 4 and listed.loc[0, "status"] == "complete"
@@ -76,7 +76,7 @@ def test_children_carry_params_metrics_with_cis_tags_and_case_tables(store: str)
                          ("sim/large", "plain"): "incumbent"}.get(key, "none")
         assert tags["workbench.role"] == expected_role
         assert tags["workbench.simulated"] == "true"
-        assert tags["workbench.dataset_digest"] == cmp.meta["golden_set"]["digest"]
+        assert tags["workbench.dataset_digest"] == cmp.record.golden_set.digest
         assert params["model.model"] == key[0] and params["variant.name"] == key[1]
         assert params["pricing.source"].startswith("simulated")
         row = summary.loc[key]
@@ -116,7 +116,7 @@ def test_an_api_key_reaches_no_param_tag_artifact_or_store_file(
                              input_price_per_1m=1.0, output_price_per_1m=2.0)
         cmp = wb.compare(small_set(n=6), [model], VARIANTS[:1], [wb.scorers.exact_match],
                          progress=False, experiment="secrets", tracking_uri=store)
-    run_id = cmp.meta["mlflow"]["run_id"]
+    run_id = cmp.record.tracking.run_id
     client = wb.tracking.client(store)
     runs = [client.get_run(run_id), *client.search_runs(
         [client.get_experiment_by_name("secrets").experiment_id])]
@@ -139,7 +139,7 @@ def test_a_budget_stopped_run_is_logged_and_tagged_incomplete(store: str) -> Non
                      progress=False, cache=False, budget_usd=(p.est_cost_usd or 0) / 3,
                      experiment="partial", tracking_uri=store)
     assert cmp.status == "budget_stopped"
-    run = wb.tracking.client(store).get_run(cmp.meta["mlflow"]["run_id"])
+    run = wb.tracking.client(store).get_run(cmp.record.tracking.run_id)
     assert run.data.tags["workbench.status"] == "budget_stopped"
     assert run.data.tags["workbench.complete"] == "false"
     assert "budget" in run.data.tags["workbench.stop_reason"]
@@ -153,19 +153,19 @@ def test_tracking_uri_comes_from_the_environment(
 ) -> None:
     monkeypatch.setenv("MLFLOW_TRACKING_URI", store)
     cmp = simulated(mlflow=True)
-    assert cmp.meta["mlflow"]["experiment"] == "workbench"
-    assert wb.load_comparison(cmp.meta["mlflow"]["run_id"]).results.equals(cmp.results)
+    assert cmp.record.tracking.experiment == "workbench"
+    assert wb.load_comparison(cmp.record.tracking.run_id).results.equals(cmp.results)
 
 
 def test_a_logging_failure_warns_and_keeps_the_results(store: str) -> None:
     with pytest.warns(RuntimeWarning, match="logging it to MLflow failed"):
         cmp = simulated(experiment="x", tracking_uri="nosuchscheme://nowhere")
-    assert len(cmp.results) == 48 and "error" in cmp.meta["mlflow"]
+    assert len(cmp.results) == 48 and cmp.record.tracking.error is not None
 
 
 def test_loading_a_child_or_unknown_run_says_what_to_pass(store: str) -> None:
     cmp = simulated(experiment="t", tracking_uri=store)
-    run_id = cmp.meta["mlflow"]["run_id"]
+    run_id = cmp.record.tracking.run_id
     client = wb.tracking.client(store)
     child = client.search_runs([client.get_experiment_by_name("t").experiment_id],
                                filter_string=f"tags.mlflow.parentRunId = '{run_id}'")[0]
@@ -181,11 +181,11 @@ def test_merge_joins_an_incumbent_logged_earlier(store: str) -> None:
                            progress=False, experiment="m", tracking_uri=store)
     candidate = wb.compare(gs, ["sim/fast"], VARIANTS[:1], [wb.scorers.exact_match],
                            progress=False)
-    earlier = wb.load_comparison(incumbent.meta["mlflow"]["run_id"], tracking_uri=store)
+    earlier = wb.load_comparison(incumbent.record.tracking.run_id, tracking_uri=store)
     both = candidate.merge(earlier)
     assert len(both.results) == 24
     assert set(both.summary().index) == {("sim/fast", "plain"), ("sim/large", "plain")}
-    assert [m["label"] for m in both.meta["models"]] == ["sim/fast", "sim/large"]
+    assert [m.label for m in both.record.models] == ["sim/fast", "sim/large"]
     with pytest.raises(ConfigError, match="both comparisons hold"):
         candidate.merge(candidate)
     other = wb.compare(small_set(n=9), ["sim/small"], VARIANTS[:1], [wb.scorers.exact_match],
@@ -213,5 +213,5 @@ def test_prompts_are_registered_once_per_template_and_linked(store: str) -> None
                        progress=False, experiment="reg", tracking_uri=store,
                        register_prompts=True)
     child = client.search_runs([exp.experiment_id], filter_string=(
-        f"tags.mlflow.parentRunId = '{again.meta['mlflow']['run_id']}'"))[0]
+        f"tags.mlflow.parentRunId = '{again.record.tracking.run_id}'"))[0]
     assert child.data.params["variant.prompt_uri"] == "prompts:/reg.asked/2"

@@ -36,7 +36,7 @@ def cmp() -> wb.Comparison:
     formula = res.index[(res.model == "sim/large") & (res.case_id == "c05")
                         & (res.variant == "plain")][0]
     res.loc[formula, "output"] = '=HYPERLINK("http://evil.example","x")'
-    return wb.Comparison(res, base.meta, base.score_details, golden_set=golden())
+    return wb.Comparison(res, base.record, base.score_details, golden_set=golden())
 
 
 def test_filters_select_exactly_the_matching_cases(cmp: wb.Comparison) -> None:

@@ -11,6 +11,7 @@ import pytest
 
 import workbench as wb
 from workbench.errors import ConfigError
+from workbench.records import TrackingRef
 from workbench.stats import output_sha256
 from workbench.stats._calibrate import LABEL_COLUMNS
 from workbench.ui import ReviewQueue
@@ -92,7 +93,7 @@ def test_bad_arguments_and_mlflow(judged: wb.Comparison, tmp_path: Path,
     monkeypatch.chdir(tmp_path)
     store = f"sqlite:///{tmp_path}/m.db"
     run_id = wb.log_comparison(judged, "review", tracking_uri=store, charts=False)
-    judged.meta["mlflow"] = {"run_id": run_id, "tracking_uri": store}
+    judged.record.tracking = TrackingRef(run_id=run_id, tracking_uri=store)
     q.label(5.0)
     q.save_mlflow.click()
     assert "logged human_labels_judge_correctness.json" in q.status.value

@@ -25,11 +25,9 @@ def _sequential(template: Any) -> Any:
 
 
 def _price(comparison: Comparison, model: str, key: str) -> float | None:
-    for entry in comparison.meta.get("models", []):
-        if entry.get("label") == model:
-            value = (entry.get("pricing") or {}).get(key)
-            return None if value is None else float(value)
-    return None
+    entry = comparison.record.model(model)
+    value = getattr(entry.pricing, key, None) if entry is not None and entry.pricing else None
+    return None if value is None else float(value)
 
 
 def _money(value: float) -> str:

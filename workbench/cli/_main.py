@@ -115,10 +115,10 @@ def _run_experiment(path: Path, *, dry_run: bool, out: Path | None, resume: bool
     print()
     print(cmp.summary_text())
     too_many = _print_errors(cmp, max_error_rate)
-    meta = cmp.meta
-    print(f"\n{meta['calls_recorded']}/{meta['calls_planned']} calls recorded, "
+    stats = cmp.record.run
+    print(f"\n{stats.calls_recorded}/{stats.calls_planned} calls recorded, "
           f"{int(cmp.results['cache_hit'].sum())} from the cache, billed ${cmp.spent_usd:.4f} "
-          f"in {meta['duration_s']:.1f} s")
+          f"in {stats.duration_s:.1f} s")
     experiment = loaded.experiment.mlflow_experiment
     logging = bool(mlflow and experiment)
     saved: Path | None = None
@@ -245,6 +245,7 @@ def _log_to_mlflow(cmp: Any, experiment: str, tracking_uri: str | None, roles: t
     import os
 
     from workbench._api import log_comparison
+    from workbench.records import TrackingRef
     from workbench.tracking import client
 
     run_id = log_comparison(cmp, experiment, tracking_uri=tracking_uri, candidate=roles[0],
@@ -252,7 +253,7 @@ def _log_to_mlflow(cmp: Any, experiment: str, tracking_uri: str | None, roles: t
                             saved=saved)
     c = client(tracking_uri)
     uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or "sqlite:///mlflow.db"
-    cmp.meta["mlflow"] = {"run_id": run_id, "experiment": experiment, "tracking_uri": uri}
+    cmp.record.tracking = TrackingRef(run_id=run_id, experiment=experiment, tracking_uri=uri)
     print(f"\nlogged to MLflow ({uri}), experiment {experiment!r}: parent run {run_id}")
     if uri.startswith("http"):
         print(f"  open {uri.rstrip('/')}/#/experiments/{c.get_run(run_id).info.experiment_id}")
@@ -268,7 +269,7 @@ def _write_report(cmp: Any, gates: Any, directory: Path, candidate: Any, incumbe
     """Build the migration report, write HTML + Markdown, log both to the parent run."""
     from workbench._api import migration_report
 
-    run_id = (cmp.meta.get("mlflow") or {}).get("run_id")
+    run_id = cmp.record.tracking.run_id if cmp.record.tracking else None
     command = None
     if run_id:
         command = f"workbench report {run_id}"
@@ -285,7 +286,7 @@ def _write_report(cmp: Any, gates: Any, directory: Path, candidate: Any, incumbe
 
 def _logged_as(cmp: Any) -> str:
     """`` (also logged to the MLflow run as reports/...)`` when the report was logged."""
-    path = (cmp.meta.get("mlflow") or {}).get("report")
+    path = cmp.record.tracking.report if cmp.record.tracking else None
     return f" (also logged to the MLflow run as {path})" if path else ""
 
 
@@ -310,7 +311,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     roles = {"candidate": _role(args.candidate, "--candidate"),
              "incumbent": _role(args.incumbent, "--incumbent")}
     out = Path(args.out)
-    if cmp.meta.get("shadow"):  # a shadow test: its own report, from the run alone
+    if cmp.record.shadow is not None:  # a shadow test: its own report, from the run alone
         from workbench._api import shadow_report
 
         command = f"workbench report {args.run_id}" + (
@@ -330,9 +331,8 @@ def _logged_calibrations(cmp: Any, run_id: str, tracking_uri: str | None) -> dic
     from workbench.tracking import client, load_table
 
     logged = {a.path for a in client(tracking_uri).list_artifacts(run_id)}
-    return {j["scorer"]: load_table(run_id, tracking_uri, f"calibration_{j['scorer']}.json")
-            for j in cmp.meta.get("judges", [])
-            if f"calibration_{j['scorer']}.json" in logged}
+    return {j.scorer: load_table(run_id, tracking_uri, f"calibration_{j.scorer}.json")
+            for j in cmp.record.judges if f"calibration_{j.scorer}.json" in logged}
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -411,7 +411,7 @@ def _cmd_gate(args: argparse.Namespace) -> int:
         opts = loaded.options()
         cmp = run_plan(loaded.plan(), concurrency=opts["concurrency"], cache=opts["cache"] and not
                        args.no_cache, progress=not args.no_progress)
-        source = f"{args.experiment} ({cmp.meta['calls_recorded']} calls, "
+        source = f"{args.experiment} ({cmp.record.run.calls_recorded} calls, "
         source += f"{int(cmp.results['cache_hit'].sum())} from the cache, "
         source += f"billed ${cmp.spent_usd:.4f})"
     decision = decide(cmp, gates, candidate=roles.get("candidate"),
@@ -456,14 +456,14 @@ def _shadow(log: Path, candidate: str, *, gates_path: Path | None, judge: str | 
                       experiment=experiment, tracking_uri=tracking_uri)
     print()
     print(cmp.summary_text())
-    shadow = cmp.meta["shadow"]
-    pw = shadow.get("pairwise_summary")
+    shadow = cmp.record.shadow
+    pw = shadow.pairwise_summary if shadow else None
     if pw:
-        sim = " (SIMULATED judge)" if pw.get("simulated_judge") else ""
-        print(f"\npairwise {pw['rubric']} by {pw['judge']}{sim}, both orders: {pw['wins']} wins, "
-              f"{pw['losses']} losses, {pw['ties']} ties on {pw['n']} requests; orders agreed "
-              f"on {pw['consistency_rate']:.0%}; judge cost ${pw['judge_cost_usd']:.4f}")
-    run_id = (cmp.meta.get("mlflow") or {}).get("run_id")
+        sim = " (SIMULATED judge)" if pw.simulated_judge else ""
+        print(f"\npairwise {pw.rubric} by {pw.judge}{sim}, both orders: {pw.wins} wins, "
+              f"{pw.losses} losses, {pw.ties} ties on {pw.n} requests; orders agreed "
+              f"on {pw.consistency_rate or 0:.0%}; judge cost ${pw.judge_cost_usd:.4f}")
+    run_id = cmp.record.tracking.run_id if cmp.record.tracking else None
     if run_id:
         print(f"\nlogged to MLflow, experiment {experiment!r}: parent run {run_id}")
     command = (f"workbench shadow --log {log} --candidate {candidate}"

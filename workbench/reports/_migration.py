@@ -339,7 +339,7 @@ def _golden_set(comparison: Comparison) -> Any:
 def _judges(comparison: Comparison, paired: PairedComparison, calibration: dict[str, Any]
             ) -> list[dict[str, str]]:
     out = []
-    judged = {j["scorer"]: j for j in comparison.meta.get("judges", [])}
+    judged = {j.scorer: j for j in comparison.record.judges}
     for name in paired.metrics:
         if name not in judged:
             continue
@@ -352,8 +352,8 @@ def _judges(comparison: Comparison, paired: PairedComparison, calibration: dict[
                      else cal.set_index("figure"))["value"]
             text = "; ".join(f"{k} {frame[k]}" for k in frame.index
                              if str(k).startswith(("kappa", "n ")) or "agreement" in str(k))
-        sim = " (SIMULATED judge)" if judged[name].get("simulated") else ""
-        out.append({"metric": name, "judge": f"{judged[name]['label']}{sim}", "agreement": text})
+        sim = " (SIMULATED judge)" if judged[name].simulated else ""
+        out.append({"metric": name, "judge": f"{judged[name].label}{sim}", "agreement": text})
     return out
 
 
@@ -585,22 +585,22 @@ def _routing(comparison: Comparison, paired: PairedComparison, config: Gates, gs
 
 
 def _repro(comparison: Comparison, config: Gates, command: str | None) -> dict[str, Any]:
-    meta = comparison.meta
-    run = meta.get("mlflow", {}).get("run_id") if isinstance(meta.get("mlflow"), dict) else None
+    record = comparison.record
+    run = record.tracking.run_id if record.tracking else None
     if command is None and run:
         command = f"workbench report {shlex.quote(str(run))} --out migration_report.html"
     out: dict[str, Any] = _clean({
-        "dataset": meta.get("golden_set", {}),
-        "variants": [{"name": v.get("name"), "version": v.get("version"),
-                      "system": v.get("system"), "user": v.get("user")}
-                     for v in meta.get("variants", [])],
-        "models": [{"label": m.get("label"), "params": m.get("params"),
-                    "pricing": m.get("pricing"), "simulated": m.get("simulated"),
-                    "recorded": m.get("recorded")}  # answers taken from a log (shadow test)
-                   for m in meta.get("models", [])],
-        "seed": meta.get("seed"), "bootstrap_seed": config.seed,
-        "repeats": meta.get("repeats"), "versions": {**meta.get("versions", {}),
-                                                    "workbench": __version__},
+        "dataset": record.golden_set.model_dump(),
+        "variants": [{"name": v.name, "version": v.version, "system": v.system, "user": v.user}
+                     for v in record.variants],
+        "models": [{"label": m.label, "params": m.params,
+                    "pricing": m.pricing.model_dump() if m.pricing else None,
+                    "simulated": m.simulated,
+                    "recorded": m.recorded}  # answers taken from a log (shadow test)
+                   for m in record.models],
+        "seed": record.settings.seed, "bootstrap_seed": config.seed,
+        "repeats": record.settings.repeats, "versions": {**record.versions.model_dump(),
+                                                         "workbench": __version__},
         "mlflow_run_id": run, "command": command or "(not logged to MLflow: log it with "
         "wb.log_comparison, then `workbench report <run id>` rebuilds this report)",
         "status": comparison.status})

@@ -111,7 +111,7 @@ def shadow_report(
     """Build the shadow-test report of a comparison made by ``wb.shadow_test``.
 
     Args:
-        comparison: the shadow test (candidate and ``served:<model>``; roles in its meta).
+        comparison: the shadow test (candidate and ``served:<model>``; roles in its record).
         gates: shadow gates; ``None`` applies :func:`default_shadow_gates` (printed).
         pairwise: the pairwise verdicts (``wb.shadow.pairwise_table(cmp)``).
         monthly_requests: volume for monthly costs; default: the log's daily rate × 30.
@@ -120,22 +120,21 @@ def shadow_report(
         rebuild_command: shown under reproducibility.
         charts: embed the charts in the HTML.
     """
-    shadow = comparison.meta.get("shadow")
-    roles = comparison.meta.get("roles") or {}
-    if not shadow or "candidate" not in roles:
+    shadow = comparison.record.shadow
+    roles = comparison.record.roles
+    if shadow is None or roles.candidate is None or roles.incumbent is None:
         raise ConfigError("this comparison is not a shadow test",
                           fix="Build it with wb.shadow_test(log, candidate=...).")
-    cand = (str(roles["candidate"][0]), str(roles["candidate"][1]))
-    inc = (str(roles["incumbent"][0]), str(roles["incumbent"][1]))
+    cand, inc = roles.candidate, roles.incumbent
     default = gates is None
     config = gates or default_shadow_gates(list(comparison.scorers))
     decision = decide(comparison, config, candidate=cand, incumbent=inc, pairwise=pairwise)
     paired = compare_configs(comparison, cand, inc, None, errors=config.errors,
                              alpha=config.alpha, correction=config.correction, seed=config.seed)
     summary = comparison.summary(errors=config.errors)
-    first, last = pd.Timestamp(shadow["first"]), pd.Timestamp(shadow["last"])
+    first, last = pd.Timestamp(shadow.first), pd.Timestamp(shadow.last)
     days = max((last - first).total_seconds() / 86400, 1 / 24)
-    monthly = monthly_requests or max(1, round(shadow["requests"] / days * 30))
+    monthly = monthly_requests or max(1, round(shadow.requests / days * 30))
     sims = set(comparison.simulated_models)
     banner = []
     if not comparison.complete:
@@ -145,8 +144,8 @@ def shadow_report(
     if cand[0] in sims or inc[0] in sims:
         banner.append("SIMULATED models: offline stand-ins computed from the prompt text, not "
                       "real LLMs. The numbers show the method, not real model quality.")
-    if shadow.get("redacted"):
-        found = ", ".join(f"{n} {k}" for k, n in shadow.get("redactions", {}).items())
+    if shadow.redacted:
+        found = ", ".join(f"{n} {k}" for k, n in shadow.redactions.items())
         banner.append("Personal data was redacted when the log was loaded "
                       f"({found or 'nothing found'}): the candidate, judge, cache, MLflow and "
                       "this report only saw redacted text.")
@@ -161,7 +160,7 @@ def shadow_report(
     slice_names = gs.slices if gs is not None else []
     res = comparison.results
     served_rows, cand_rows = (_first_repeat(res, cfg) for cfg in (inc, cand))
-    period = shadow.get("period", "day")
+    period = shadow.period
 
     pw_info: dict[str, Any] = {"judged": False}
     win_by: list[dict[str, Any]] = []
@@ -171,8 +170,8 @@ def shadow_report(
         ws = win_share(list(outcomes), alpha=config.alpha)
         attrs = pairwise.attrs
         pw_info = _clean({"judged": True, **ws.to_dict(),
-                          "judge": attrs.get("judge") or shadow.get("judge"),
-                          "rubric": attrs.get("rubric") or shadow.get("rubric"),
+                          "judge": attrs.get("judge") or shadow.judge,
+                          "rubric": attrs.get("rubric") or shadow.rubric,
                           "simulated_judge": attrs.get("simulated_judge"),
                           "consistency_rate": attrs.get("consistency_rate"),
                           "judge_cost_usd": attrs.get("judge_cost_usd"),
@@ -187,13 +186,12 @@ def shadow_report(
     over_time = _over_time(served_rows, cand_rows, outcomes, period)
     agree = label_agreement(comparison, candidate=cand, incumbent=inc)
     report = ShadowReport(
-        title=title or f"Shadow test: {'/'.join(cand)} on {shadow['log']} against "
+        title=title or f"Shadow test: {'/'.join(cand)} on {shadow.log} against "
                        f"{inc[0]}",
         **decision_fields(decision, default), banner=banner,
         errors_rule=("failed candidate calls score 0 and count as pairwise losses"
                      if config.errors == "zero" else "pairs with a failed call are dropped"),
-        log=_clean({k: v for k, v in shadow.items() if k not in ("pairwise",
-                                                                 "pairwise_summary")}),
+        log=_clean(shadow.model_dump(exclude={"pairwise", "pairwise_summary"})),
         pairwise=pw_info, win_by=win_by, over_time=over_time,
         quality=quality_rows(paired),
         agreement=[_clean(r) for r in agree[agree.slice == "(all)"].to_dict("records")],
@@ -267,13 +265,14 @@ def _examples(pairwise: pd.DataFrame | None, served: pd.DataFrame, cand: pd.Data
 
 def _repro(comparison: Comparison, config: Gates, command: str | None) -> dict[str, Any]:
     """The migration report's reproducibility section, with the judge and the shadow command."""
-    shadow = comparison.meta.get("shadow", {})
+    shadow = comparison.record.shadow
     if command is None:
-        cand = comparison.meta.get("roles", {}).get("candidate", ["?", "?"])
-        command = (f"workbench shadow --log {shlex.quote(str(shadow.get('log')))} "
+        cand = comparison.record.roles.candidate or ("?", "?")
+        command = (f"workbench shadow --log {shlex.quote(shadow.log if shadow else '?')} "
                    f"--candidate {shlex.quote(str(cand[0]))} --out shadow_report.html")
     out: dict[str, Any] = {**_migration_repro(comparison, config, command),
-                           "judge": shadow.get("judge"), "rubric": shadow.get("rubric")}
+                           "judge": shadow.judge if shadow else None,
+                           "rubric": shadow.rubric if shadow else None}
     return out
 
 

@@ -31,7 +31,7 @@ from ._errors import RunError
 
 __all__ = ["Checkpoint", "Recovered"]
 
-SCHEMA_VERSION = 1
+CHECKPOINT_SCHEMA_VERSION = 1
 
 
 def _alive(pid: Any) -> bool:
@@ -167,7 +167,7 @@ class Checkpoint:
                     continue  # a line cut short by a kill
                 kind = entry.get("t")
                 if kind == "header":
-                    if entry.get("schema_version", 0) > SCHEMA_VERSION:
+                    if entry.get("schema_version", 0) > CHECKPOINT_SCHEMA_VERSION:
                         raise ConfigError(
                             "the checkpoint was written by a newer workbench",
                             where=f"{self.path}, line {number}",
@@ -195,8 +195,8 @@ class Checkpoint:
         new = fresh or not self.path.is_file()
         self._fh = open(self.path, "w" if new else "a", encoding="utf-8")
         self._write(
-            {"t": "header", "schema_version": SCHEMA_VERSION, "fingerprint": self.fingerprint,
-             "time": time.time(), "resumed": not new}
+            {"t": "header", "schema_version": CHECKPOINT_SCHEMA_VERSION,
+             "fingerprint": self.fingerprint, "time": time.time(), "resumed": not new}
         )
 
     def reserve(self, key: str, usd: float) -> None:

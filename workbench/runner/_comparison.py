@@ -12,17 +12,17 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
 from workbench._atomic import atomic_write, write_text
 from workbench.datasets import GoldenSet
 from workbench.errors import ConfigError
+from workbench.records import RECORD_SCHEMA_VERSION, Roles, RunRecord
 from workbench.stats import mean_ci, score_status
 
 from ._errors import DamagedSaveError
 
 __all__ = ["DETAIL_COLUMNS", "RESULT_COLUMNS", "Comparison"]
-
-SCHEMA_VERSION = 1
 
 META_FILE = "comparison.json"
 RESULTS_FILE = "results.parquet"
@@ -88,24 +88,30 @@ def results_frame(rows: Sequence[dict[str, Any]], extra: Sequence[str]) -> pd.Da
 
 
 class Comparison:
-    """The outcome of ``compare``: one row per case × model × variant × repeat, and metadata.
+    """The outcome of ``compare``: one row per case × model × variant × repeat, and its record.
 
     Attributes:
         results: the tidy results table (see ``RESULT_COLUMNS``; inputs and expected answers
             are not copied in: join the golden set on ``case_id``).
-        meta: what was compared and how (golden set digest, model params and pricing, variant
-            templates and versions, scorers and their arguments, seed, budget, status).
+        record: the typed run record (``workbench.records.RunRecord``): golden set digest,
+            model params and pricing, variant templates and versions, scorers and their
+            arguments, settings, run statistics, versions, and what later steps added (roles,
+            the MLflow run, a shadow test's section, a decision).
         status: ``"complete"``, ``"budget_stopped"`` or ``"interrupted"``.
         score_details: what scorers said beyond the value, one row per (results row,
             scorer) that gave a label, an explanation or judge tokens/cost — e.g. a judge's
             raw score (``label``) and reason (``explanation``). See ``DETAIL_COLUMNS``.
     """
 
-    def __init__(self, results: pd.DataFrame, meta: dict[str, Any],
+    def __init__(self, results: pd.DataFrame, record: RunRecord,
                  score_details: pd.DataFrame | None = None,
                  golden_set: GoldenSet | None = None) -> None:
+        if not isinstance(record, RunRecord):
+            raise ConfigError(f"a Comparison takes a RunRecord, not {type(record).__name__}",
+                              fix="Build it with workbench.records.RunRecord(...) or load a "
+                              "saved comparison with Comparison.load(DIR).")
         self.results = results
-        self.meta = meta
+        self.record = record
         self.score_details = details_frame([]) if score_details is None else score_details
         self._golden_set = golden_set
 
@@ -115,21 +121,20 @@ class Comparison:
         Raises:
             ConfigError: when it cannot be found or its digest differs from the comparison's.
         """
-        meta = self.meta.get("golden_set", {})
+        ref = self.record.golden_set
         gs = given or self._golden_set
         if gs is None:
-            path = meta.get("path")
-            if not path or not Path(path).exists():
+            if not ref.path or not Path(ref.path).exists():
                 raise ConfigError(
-                    f"the golden set of this comparison is not at hand (path {path!r})",
-                    where=str(meta.get("name", "comparison")),
+                    f"the golden set of this comparison is not at hand (path {ref.path!r})",
+                    where=ref.name,
                     fix="Pass golden_set=GoldenSet.load(...) with the set it was run on.",
                 )
-            gs = GoldenSet.load(path)
-        if meta.get("digest") and gs.digest != meta["digest"]:
+            gs = GoldenSet.load(ref.path)
+        if ref.digest and gs.digest != ref.digest:
             raise ConfigError(
-                f"golden set digest {gs.digest} differs from the comparison's {meta['digest']}",
-                where=str(meta.get("name", "comparison")),
+                f"golden set digest {gs.digest} differs from the comparison's {ref.digest}",
+                where=ref.name,
                 fix="Pass the golden set the comparison was run on.",
             )
         self._golden_set = gs
@@ -144,14 +149,15 @@ class Comparison:
         Example:
             >>> both = candidate_cmp.merge(wb.load_comparison(incumbent_run_id))  # doctest: +SKIP
         """
-        mine, theirs = self.meta.get("golden_set", {}), other.meta.get("golden_set", {})
-        if mine.get("digest") != theirs.get("digest"):
+        mine, theirs = self.record.golden_set, other.record.golden_set
+        if mine.digest != theirs.digest:
             raise ConfigError(
-                f"cannot merge comparisons of different data: digest {mine.get('digest')} vs "
-                f"{theirs.get('digest')}",
-                where=f"{mine.get('name')} + {theirs.get('name')}",
+                f"cannot merge comparisons of different data: digest {mine.digest} vs "
+                f"{theirs.digest}",
+                where=f"{mine.name} + {theirs.name}",
                 fix="Run both configurations on the same frozen golden set.",
             )
+
         def configs(cmp: Comparison) -> set[tuple[str, str]]:
             pairs = cmp.results[["model", "variant"]].drop_duplicates()
             return {(str(m), str(v)) for m, v in pairs.itertuples(index=False)}
@@ -167,25 +173,29 @@ class Comparison:
         rows = [*self.results.to_dict("records"), *other.results.to_dict("records")]
         results = results_frame([{str(k): v for k, v in r.items()} for r in rows], extra)
         details = pd.concat([self.score_details, other.score_details], ignore_index=True)
-        meta = dict(self.meta)
-        for key in ("models", "variants", "judges"):
-            seen = {json.dumps(x, sort_keys=True, default=str) for x in meta.get(key, [])}
-            meta[key] = [*meta.get(key, []), *(
-                x for x in other.meta.get(key, [])
-                if json.dumps(x, sort_keys=True, default=str) not in seen)]
-        names = {s["name"] for s in meta.get("scorers", [])}
-        meta["scorers"] = [*meta.get("scorers", []),
-                           *(s for s in other.meta.get("scorers", []) if s["name"] not in names)]
+        a, b = self.record, other.record
+
+        def union(left: list[Any], right: list[Any]) -> list[Any]:
+            return [*left, *(x for x in right if x not in left)]
+
         statuses = {self.status, other.status}
-        meta["status"] = "complete" if statuses == {"complete"} else sorted(
-            statuses - {"complete"})[0]
-        meta["stop_reason"] = self.stop_reason or other.stop_reason
-        for key in ("calls_planned", "calls_recorded", "requests_sent", "spent_usd",
-                    "judge_billed_usd"):
-            meta[key] = (meta.get(key) or 0) + (other.meta.get(key) or 0)
-        meta["merged_from"] = [*self.meta.get("merged_from", [self.meta.get("started_at")]),
-                               *other.meta.get("merged_from", [other.meta.get("started_at")])]
-        return Comparison(results, meta, details_frame(
+        run = a.run.model_copy(update={
+            "status": "complete" if statuses == {"complete"} else sorted(
+                statuses - {"complete"})[0],
+            "stop_reason": a.run.stop_reason or b.run.stop_reason,
+            **{k: getattr(a.run, k) + getattr(b.run, k) for k in (
+                "calls_planned", "calls_recorded", "requests_sent", "spent_usd",
+                "judge_billed_usd")},
+            "merged_from": [*(a.run.merged_from or [a.run.started_at]),
+                            *(b.run.merged_from or [b.run.started_at])],
+        })
+        names = {s.name for s in a.scorers}
+        record = a.model_copy(update={
+            "models": union(a.models, b.models), "variants": union(a.variants, b.variants),
+            "judges": union(a.judges, b.judges),
+            "scorers": [*a.scorers, *(s for s in b.scorers if s.name not in names)],
+            "run": run, "tracking": None})
+        return Comparison(results, record, details_frame(
             [{str(k): v for k, v in r.items()} for r in details.to_dict("records")]),
             self._golden_set or other._golden_set)
 
@@ -193,7 +203,7 @@ class Comparison:
     @property
     def status(self) -> Status:
         """Whether every planned call finished."""
-        return self.meta["status"]  # type: ignore[no-any-return]
+        return self.record.run.status
 
     @property
     def complete(self) -> bool:
@@ -203,7 +213,12 @@ class Comparison:
     @property
     def stop_reason(self) -> str | None:
         """Why the run stopped early, if it did."""
-        return self.meta.get("stop_reason")
+        return self.record.run.stop_reason
+
+    @property
+    def roles(self) -> Roles:
+        """The candidate and incumbent recorded with the comparison (may be unset)."""
+        return self.record.roles
 
     @property
     def scorers(self) -> list[str]:
@@ -213,18 +228,17 @@ class Comparison:
     @property
     def simulated_models(self) -> list[str]:
         """Labels of the simulated (offline) models in this comparison."""
-        return [m["label"] for m in self.meta.get("models", []) if m.get("simulated")]
+        return [m.label for m in self.record.models if m.simulated]
 
     @property
     def simulated_judges(self) -> dict[str, str]:
         """Judge scorers that use a simulated judge model: scorer name → judge model label."""
-        return {j["scorer"]: j["label"] for j in self.meta.get("judges", []) if j.get("simulated")}
+        return {j.scorer: j.label for j in self.record.judges if j.simulated}
 
     @property
     def spent_usd(self) -> float:
         """Dollars billed by this run, model and judge calls (cache hits cost nothing)."""
-        return float(self.results["billed_usd"].sum()) + float(
-            self.meta.get("judge_billed_usd") or 0.0)
+        return float(self.results["billed_usd"].sum()) + float(self.record.run.judge_billed_usd)
 
     # ---------------------------------------------------------------- summary
     def summary(self, *, errors: Literal["zero", "drop"] = "zero") -> pd.DataFrame:
@@ -306,8 +320,8 @@ class Comparison:
             table.attrs["ci_method"], table.attrs["errors"] = {}, errors
             return table
         table = pd.DataFrame(out)
-        model_order = {m["label"]: i for i, m in enumerate(self.meta.get("models", []))}
-        variant_order = {v["name"]: i for i, v in enumerate(self.meta.get("variants", []))}
+        model_order = {m.label: i for i, m in enumerate(self.record.models)}
+        variant_order = {v.name: i for i, v in enumerate(self.record.variants)}
         table = table.sort_values(
             ["model", "variant"],
             key=lambda col: col.map(model_order if col.name == "model" else variant_order),
@@ -371,7 +385,7 @@ class Comparison:
         configs = self.results.groupby(["model", "variant"], observed=True).ngroups
         sim = ", simulated" if self.simulated_models else ""
         return (
-            f"<Comparison {self.meta.get('golden_set', {}).get('name', '?')}: {configs} "
+            f"<Comparison {self.record.golden_set.name}: {configs} "
             f"configurations, {len(self.results)} rows, {self.status}{sim}, "
             f"billed ${self.spent_usd:.4f}>"
         )
@@ -397,10 +411,10 @@ class Comparison:
         out.mkdir(parents=True, exist_ok=True)
         tables = {RESULTS_FILE: _parquet_bytes(self.results),
                   DETAILS_FILE: _parquet_bytes(self.score_details)}
-        meta = {"schema_version": SCHEMA_VERSION, **self.meta, FILES_KEY: {
+        doc = {**self.record.model_dump(mode="json"), FILES_KEY: {
             name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
             for name, data in tables.items()}}
-        text = json.dumps(meta, indent=2, ensure_ascii=False, default=str) + "\n"
+        text = json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n"
         # every file is complete on disk before the first rename; comparison.json goes last
         with ExitStack() as stack:
             meta_fh = stack.enter_context(atomic_write(out / META_FILE))
@@ -435,28 +449,38 @@ class Comparison:
                 raise ValueError(f"a JSON {type(meta).__name__}, not an object")
         except (OSError, UnicodeDecodeError, ValueError) as exc:
             raise _damaged(src, f"{META_FILE} cannot be read ({exc})", None) from None
-        version = meta.pop("schema_version", None)
-        if not isinstance(version, int) or version > SCHEMA_VERSION:
+        version = meta.get("schema_version")
+        if not isinstance(version, int) or version > RECORD_SCHEMA_VERSION:
             raise ConfigError(
                 f"comparison schema_version {version!r} is not supported (this workbench "
-                f"reads up to {SCHEMA_VERSION})",
+                f"reads up to {RECORD_SCHEMA_VERSION})",
                 where=str(meta_path),
                 fix="Upgrade workbench to read it.",
             )
         recorded: dict[str, Any] = meta.pop(FILES_KEY, None) or {}
-        results = _read_table(src, RESULTS_FILE, recorded, meta, required=True)
+        checkpoint = (meta.get("run") or {}).get("checkpoint") if version > 1 else \
+            meta.get("checkpoint")
+        results = _read_table(src, RESULTS_FILE, recorded, checkpoint, required=True)
         if results is None:  # unreachable: a required table is read or refused
-            raise _damaged(src, f"{RESULTS_FILE} is missing", meta)
+            raise _damaged(src, f"{RESULTS_FILE} is missing", checkpoint)
+        try:
+            record = (RunRecord.from_legacy(meta) if version == 1
+                      else RunRecord.model_validate(meta))
+        except ValidationError as exc:
+            raise _damaged(src, f"{META_FILE} does not hold a valid run record "
+                           f"({exc.error_count()} problem(s), first: "
+                           f"{exc.errors()[0]['loc']}: {exc.errors()[0]['msg']})",
+                           checkpoint) from None
         extra = [c for c in results.columns if c not in RESULT_COLUMNS]
         records: list[dict[str, Any]] = [
             {str(k): v for k, v in r.items()} for r in results.to_dict("records")
         ]
-        raw_details = _read_table(src, DETAILS_FILE, recorded, meta, required=False)
+        raw_details = _read_table(src, DETAILS_FILE, recorded, checkpoint, required=False)
         details = None
         if raw_details is not None:
             details = details_frame([{str(k): v for k, v in r.items()}
                                      for r in raw_details.to_dict("records")])
-        return cls(results_frame(records, extra), meta, details)
+        return cls(results_frame(records, extra), record, details)
 
     def to_config(self, path: str | Path | None = None) -> str:
         """The experiment file (YAML) that reproduces this comparison; written to ``path``.
@@ -466,7 +490,7 @@ class Comparison:
         """
         from ._config import experiment_yaml
 
-        text = experiment_yaml(self.meta, base=Path(path).parent if path else None)
+        text = experiment_yaml(self.record, base=Path(path).parent if path else None)
         if path is not None:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             write_text(Path(path), text)
@@ -479,9 +503,8 @@ def _parquet_bytes(df: pd.DataFrame) -> bytes:
     return buffer.getvalue()
 
 
-def _damaged(src: Path, what: str, meta: dict[str, Any] | None) -> DamagedSaveError:
+def _damaged(src: Path, what: str, checkpoint: str | None) -> DamagedSaveError:
     """The error for a damaged save: what is wrong, and how to get the comparison back."""
-    checkpoint = (meta or {}).get("checkpoint")
     at = (f" (its checkpoint is {checkpoint})" if checkpoint and Path(checkpoint).is_file()
           else "")
     leftovers = sorted(p.name for p in src.glob(".*.tmp"))
@@ -495,28 +518,28 @@ def _damaged(src: Path, what: str, meta: dict[str, Any] | None) -> DamagedSaveEr
              "again. If it was logged, wb.load_comparison(RUN_ID) also rebuilds it."))
 
 
-def _read_table(src: Path, name: str, recorded: dict[str, Any], meta: dict[str, Any], *,
+def _read_table(src: Path, name: str, recorded: dict[str, Any], checkpoint: str | None, *,
                 required: bool) -> pd.DataFrame | None:
     """Read one Parquet table of a save, checking it against the sha256 comparison.json keeps."""
     path = src / name
     if not path.is_file():
         if required or name in recorded:
-            raise _damaged(src, f"{name} is missing", meta)
+            raise _damaged(src, f"{name} is missing", checkpoint)
         return None
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise _damaged(src, f"{name} cannot be read ({exc})", meta) from None
+        raise _damaged(src, f"{name} cannot be read ({exc})", checkpoint) from None
     try:
         table = pd.read_parquet(io.BytesIO(data))
     except Exception as exc:  # pyarrow's ArrowInvalid, OSError and kin: any unreadable table
         size = "empty (0 bytes)" if not data else f"{len(data)} bytes"
         raise _damaged(src, f"{name} is damaged, {size}: {type(exc).__name__}: "
-                       f"{str(exc)[:200]}", meta) from None
+                       f"{str(exc)[:200]}", checkpoint) from None
     expected = (recorded.get(name) or {}).get("sha256")
     if expected and hashlib.sha256(data).hexdigest() != expected:
         raise _damaged(src, f"{name} ({len(data)} bytes) is not the file {META_FILE} was saved "
-                       "with (its sha256 differs): the folder mixes two saves", meta)
+                       "with (its sha256 differs): the folder mixes two saves", checkpoint)
     return table
 
 

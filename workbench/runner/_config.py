@@ -39,6 +39,7 @@ from workbench.datasets import GoldenSet
 from workbench.errors import ConfigError, Problem, WorkbenchError, location
 from workbench.models import ModelSpec
 from workbench.prompts import PromptVariant
+from workbench.records import RunRecord
 from workbench.scorers import FunctionScorer, Judge, Scorer
 from workbench.stats import Gates, load_human_labels
 
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Experiment", "experiment_yaml", "load_experiment"]
 
-SCHEMA_VERSION = 1
+EXPERIMENT_SCHEMA_VERSION = 1
 _MODEL_FIELDS = [f.name for f in dataclasses.fields(ModelSpec)]
 
 
@@ -148,7 +149,7 @@ class PairwiseEntry(_Strict):
 class Experiment(_Strict):
     """A whole comparison, as written in an experiment file."""
 
-    schema_version: int = SCHEMA_VERSION
+    schema_version: int = EXPERIMENT_SCHEMA_VERSION
     name: str | None = None
     golden_set: GoldenSetRef
     models: list[ModelEntry] = Field(min_length=1)
@@ -194,9 +195,9 @@ class Experiment(_Strict):
     @field_validator("schema_version")
     @classmethod
     def _known(cls, value: int) -> int:
-        if value > SCHEMA_VERSION:
+        if value > EXPERIMENT_SCHEMA_VERSION:
             raise ValueError(f"schema_version {value} is newer than this workbench reads "
-                             f"({SCHEMA_VERSION}); upgrade workbench")
+                             f"({EXPERIMENT_SCHEMA_VERSION}); upgrade workbench")
         return value
 
     @field_validator("leakage")
@@ -612,51 +613,58 @@ def _variant(v: VariantEntry, golden_set: GoldenSet, resolve: Any,
     return variant
 
 
-def experiment_yaml(meta: dict[str, Any], base: Path | None = None) -> str:
-    """The experiment file text that reproduces a comparison (from ``Comparison.meta``)."""
-    gs = meta["golden_set"]
-    gs_path = gs.get("path")
+def experiment_yaml(record: RunRecord, base: Path | None = None) -> str:
+    """The experiment file text that reproduces a comparison (from its run record)."""
+    gs = record.golden_set
+    gs_path = gs.path
     if gs_path and base is not None:
         gs_path = os.path.relpath(Path(gs_path).resolve(), base.resolve())
     models = []
-    for m in meta["models"]:
-        params = dict(m["params"])
+    defaults = {f.name: f.default for f in dataclasses.fields(ModelSpec)}
+    for m in record.models:
+        if m.recorded:  # a recorded configuration (shadow production) is never run
+            continue
+        params = dict(m.params)
         params["id"] = params.pop("model")
-        defaults = {f.name: f.default for f in dataclasses.fields(ModelSpec)}
         models.append({k: v for k, v in params.items() if defaults.get(k, object()) != v
                        or k == "id"})
     variants = []
-    for v in meta["variants"]:
-        entry: dict[str, Any] = {"name": v["name"]}
-        if v.get("system") is not None:
-            entry["system"] = v["system"]
-        entry["user"] = v["user"]
-        if v.get("few_shot_ids"):
-            entry["few_shot"] = {"ids": v["few_shot_ids"]}
-        if v.get("response_format"):
-            entry["response_format"] = v["response_format"]
+    for v in record.variants:
+        entry: dict[str, Any] = {"name": v.name}
+        if v.system is not None:
+            entry["system"] = v.system
+        entry["user"] = v.user
+        if v.few_shot_ids:
+            entry["few_shot"] = {"ids": v.few_shot_ids}
+        if v.response_format:
+            entry["response_format"] = v.response_format
         variants.append(entry)
     scorers = []
-    for s in meta["scorers"]:
-        entry = {"scorer": s["ref"]}
-        if s.get("args"):
-            entry["args"] = s["args"]
-        base_name = s["ref"].rsplit(":", 1)[-1].rsplit(".", 1)[-1]
-        if s["name"] != base_name:
-            entry["name"] = s["name"]
+    for s in record.scorers:
+        if s.ref is None:
+            raise ConfigError(f"scorer {s.name!r} was defined in a notebook, so an experiment "
+                              "file cannot name it", where="to_config",
+                              fix="Move it to a module and decorate it with @wb.scorer.")
+        entry = {"scorer": s.ref}
+        if s.args:
+            entry["args"] = s.args
+        base_name = s.ref.rsplit(":", 1)[-1].rsplit(".", 1)[-1]
+        if s.name != base_name:
+            entry["name"] = s.name
         scorers.append(entry)
+    settings = record.settings
     doc: dict[str, Any] = {
-        "schema_version": SCHEMA_VERSION,
-        "golden_set": {"path": gs_path, "digest": gs["digest"]},
+        "schema_version": EXPERIMENT_SCHEMA_VERSION,
+        "golden_set": {"path": gs_path, "digest": gs.digest},
         "models": models,
         "variants": variants,
         "scorers": scorers,
-        "repeats": meta["repeats"],
-        "concurrency": meta["concurrency"],
-        "seed": meta["seed"],
-        "cache": meta["cache"],
+        "repeats": settings.repeats,
+        "concurrency": settings.concurrency,
+        "seed": settings.seed,
+        "cache": settings.cache,
     }
-    if meta.get("budget_usd") is not None:
-        doc["budget_usd"] = meta["budget_usd"]
+    if settings.budget_usd is not None:
+        doc["budget_usd"] = settings.budget_usd
     header = "# Reproduces a workbench comparison (written by Comparison.to_config)\n"
     return header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)

@@ -54,7 +54,7 @@ def comparison_html(cmp: Comparison) -> str:
     footnote = "; ".join(f"{k}: {v} CI" for k, v in methods.items())
     footnote += "; failed calls counted as 0" if footnote else ""
     return _COMPARISON.render(
-        name=cmp.meta.get("golden_set", {}).get("name", "?"), rows=len(cmp.results),
+        name=cmp.record.golden_set.name, rows=len(cmp.results),
         status=cmp.status, spent=cmp.spent_usd, stop_reason=cmp.stop_reason,
         simulated=cmp.simulated_models
         + [f"{v} (judge {k})" for k, v in cmp.simulated_judges.items()],

@@ -25,6 +25,7 @@ from workbench.models._executor import (
     CallExecutor,
     CallRequest,
 )
+from workbench.records import PairwiseRow, PairwiseSummary
 from workbench.scorers import RUBRICS, VerdictError, pairwise_messages, parse_preference
 
 from ._comparison import Comparison
@@ -44,6 +45,29 @@ class PairwiseTable(pd.DataFrame):
     @property
     def _constructor(self) -> type[PairwiseTable]:  # slices stay PairwiseTables
         return PairwiseTable
+
+    def to_typed(self) -> tuple[list[PairwiseRow], PairwiseSummary | None]:
+        """The rows and counts as typed records (for the run record of a shadow test)."""
+        rows = [PairwiseRow(**{k: (None if v is None or v is pd.NA or (
+            isinstance(v, float) and v != v) else v) for k, v in r.items()
+            if k in PairwiseRow.model_fields})
+            for r in self.to_dict("records")]
+        a = self.attrs
+        summary = PairwiseSummary(**{k: (tuple(v) if k in ("candidate", "incumbent") else v)
+                                     for k, v in a.items() if k in PairwiseSummary.model_fields}
+                                  ) if "wins" in a else None
+        return rows, summary
+
+    @classmethod
+    def from_typed(cls, rows: list[PairwiseRow], summary: PairwiseSummary | None
+                     ) -> PairwiseTable:
+        """The table back from its typed records (a shadow test read from disk or MLflow)."""
+        df = cls([r.model_dump() for r in rows], columns=list(PairwiseRow.model_fields))
+        if summary is not None:
+            df.attrs.update(summary.model_dump())
+            df.attrs["candidate"] = list(summary.candidate)
+            df.attrs["incumbent"] = list(summary.incumbent)
+        return df
 
     def summary(self) -> str:
         """``candidate vs incumbent by judge: W wins, L losses, T ties …`` (empty without attrs)."""

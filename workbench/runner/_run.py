@@ -31,6 +31,20 @@ from workbench.models._executor import (
 )
 from workbench.models._litellm import litellm_version
 from workbench.prompts import PromptVariant
+from workbench.records import (
+    GoldenSetRef,
+    JudgeRecord,
+    ModelRecord,
+    PricingRecord,
+    RunRecord,
+    RunSettings,
+    RunStats,
+    ScorerErrorRecord,
+    ScorerRecord,
+    StoppedConfig,
+    VariantRecord,
+    Versions,
+)
 from workbench.scorers import FunctionScorer, Judge, Scorer, as_score
 
 from ._checkpoint import Checkpoint
@@ -416,69 +430,51 @@ class _Run:
         extra = [f"score.{s.name}" for s in p.scorers] + [f"slice.{s}" for s in self.slices]
         results = results_frame(list(self.rows.values()), extra)
         gs = p.golden_set
-        meta: dict[str, Any] = {
-            "golden_set": {
-                "name": gs.name, "digest": gs.digest, "version": gs.version,
-                "path": str(gs.path) if gs.path else None, "rows": len(gs),
-                "evaluated": len(p.case_ids), "excluded_few_shot": p.excluded_ids,
-                "slices": gs.slices,
-            },
-            "models": [
-                {
-                    "label": m.label, "simulated": m.simulated, "params": m.params(),
-                    "pricing": {
-                        "input_per_1m": p.pricing[m.label].input_per_1m,
-                        "output_per_1m": p.pricing[m.label].output_per_1m,
-                        "source": p.pricing[m.label].source,
-                    },
-                }
-                for m in p.models
-            ] + [
-                {"label": r.label, "simulated": r.simulated, "params": {}, "pricing": r.pricing,
-                 "recorded": r.source}
-                for r in self.recorded
-            ],
-            "variants": [
-                {"name": v.name, "version": v.version, "system": v.system, "user": v.user,
-                 "few_shot_ids": v.few_shot_ids, "response_format": v.response_format}
-                for v in _unique_variants([*p.variants, *(r.variant for r in self.recorded)])
-            ],
-            "scorers": [
-                {"name": s.name, "ref": scorer_ref(s), "args": dict(s.args), "version": s.version}
-                for s in p.scorers
-            ],
-            "judges": [
-                {
-                    "scorer": s.name, "label": s.model.label, "simulated": s.model.simulated,
-                    "params": s.model.params(),
-                    "pricing": {
-                        "input_per_1m": p.judge_pricing[s.name].input_per_1m,
-                        "output_per_1m": p.judge_pricing[s.name].output_per_1m,
-                        "source": p.judge_pricing[s.name].source,
-                    },
-                }
-                for s in p.scorers if isinstance(s, Judge)
-            ],
-            "repeats": p.repeats, "seed": p.seed, "budget_usd": p.budget_usd,
-            "concurrency": self.concurrency, "cache": self.cache is not None,
-            "status": self.status, "stop_reason": self.stop_reason,
-            "calls_planned": len(p.cells) + sum(len(r.rows) for r in self.recorded),
-            "calls_recorded": len(self.rows),
-            "requests_sent": executor.calls_made,
-            "spent_usd": ledger.spent_usd,
-            "judge_billed_usd": self.judge_billed_usd,
-            "estimated_usd": p.est_cost_usd,
-            "started_at": datetime.fromtimestamp(started, UTC).isoformat(),
-            "duration_s": round(time.time() - started, 3),
-            "versions": {"workbench": __version__, "litellm": litellm_version(),
-                         "python": platform.python_version()},
-            "checkpoint": str(self.checkpoint.path),
-            "scorer_errors": self.scorer_errors,
-            "stopped_configs": [{"model": m, "variant": v, "reason": why}
-                                for (m, v), why in self.stopped.items()],
-        }
+        def pricing(pr: Any) -> PricingRecord:
+            return PricingRecord(input_per_1m=pr.input_per_1m, output_per_1m=pr.output_per_1m,
+                                 source=pr.source)
+
+        record = RunRecord(
+            golden_set=GoldenSetRef(
+                name=gs.name, digest=gs.digest, version=gs.version,
+                path=str(gs.path) if gs.path else None, rows=len(gs),
+                evaluated=len(p.case_ids), excluded_few_shot=list(p.excluded_ids),
+                slices=list(gs.slices)),
+            models=[ModelRecord(label=m.label, simulated=m.simulated, params=m.params(),
+                                pricing=pricing(p.pricing[m.label])) for m in p.models]
+            + [ModelRecord(label=r.label, simulated=r.simulated,
+                           pricing=PricingRecord(**r.pricing), recorded=r.source)
+               for r in self.recorded],
+            variants=[VariantRecord(name=v.name, version=v.version, system=v.system,
+                                    user=v.user, few_shot_ids=list(v.few_shot_ids),
+                                    response_format=v.response_format)
+                      for v in _unique_variants([*p.variants,
+                                                 *(r.variant for r in self.recorded)])],
+            scorers=[ScorerRecord(name=s.name, ref=scorer_ref(s), args=dict(s.args),
+                                  version=s.version) for s in p.scorers],
+            judges=[JudgeRecord(scorer=s.name, label=s.model.label,
+                                simulated=s.model.simulated, params=s.model.params(),
+                                pricing=pricing(p.judge_pricing[s.name]))
+                    for s in p.scorers if isinstance(s, Judge)],
+            settings=RunSettings(repeats=p.repeats, seed=p.seed, budget_usd=p.budget_usd,
+                                 concurrency=self.concurrency, cache=self.cache is not None),
+            run=RunStats(
+                status=self.status, stop_reason=self.stop_reason,
+                calls_planned=len(p.cells) + sum(len(r.rows) for r in self.recorded),
+                calls_recorded=len(self.rows), requests_sent=executor.calls_made,
+                spent_usd=ledger.spent_usd, judge_billed_usd=self.judge_billed_usd,
+                estimated_usd=p.est_cost_usd,
+                started_at=datetime.fromtimestamp(started, UTC).isoformat(),
+                duration_s=round(time.time() - started, 3),
+                checkpoint=str(self.checkpoint.path),
+                scorer_errors=[ScorerErrorRecord(**e) for e in self.scorer_errors],
+                stopped_configs=[StoppedConfig(model=m, variant=v, reason=why)
+                                 for (m, v), why in self.stopped.items()]),
+            versions=Versions(workbench=__version__, litellm=litellm_version(),
+                              python=platform.python_version()),
+        )
         details = details_frame([d for cid in self.rows for d in self.details.get(cid, [])])
-        return Comparison(results, meta, details, golden_set=p.golden_set)
+        return Comparison(results, record, details, golden_set=p.golden_set)
 
 
 @dataclass

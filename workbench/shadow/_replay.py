@@ -24,6 +24,7 @@ from workbench.errors import ConfigError
 from workbench.models import ModelSpec
 from workbench.models._executor import RetryPolicy
 from workbench.prompts import PromptVariant
+from workbench.records import Roles, ShadowSection
 from workbench.runner import (
     Cell,
     Comparison,
@@ -193,11 +194,11 @@ def shadow_test(
     by ``scorers`` plus, with ``drift``, ``refused`` and ``output_words`` (refusal and length
     drift) and ``json_valid`` when production answers in JSON. With a ``judge``, ``wb.pairwise``
     compares them in both orders with a reference-free ``rubric``; its table is kept in
-    ``cmp.meta["shadow"]["pairwise"]`` (see :func:`pairwise_table`).
+    ``cmp.record.shadow.pairwise`` (see :func:`pairwise_table`).
 
     A log is redacted when loaded (``TrafficLog.load``), so the candidate, cache, checkpoint,
     judge, MLflow and reports only see redacted text and hashed request ids (the case ids;
-    ``log.id_of(request_id)`` finds one); ``cmp.meta["shadow"]["redactions"]`` counts the
+    ``log.id_of(request_id)`` finds one); ``cmp.record.shadow.redactions`` counts the
     replacements per detector. Pass a loaded log to choose otherwise.
 
     Example:
@@ -246,33 +247,30 @@ def shadow_test(
         source=f"{log.path.name}: logged responses, tokens and latency (never called)")
     cmp = run_plan(p, concurrency=concurrency, cache=cache, resume=resume, progress=progress,
                    retry=retry, recorded=[recorded])
-    roles = {"candidate": [cand.label, chosen.name], "incumbent": [label, PRODUCTION]}
     stamps = [r.timestamp for r in records]
-    cmp.meta["roles"] = roles
-    cmp.meta["shadow"] = {
-        "log": log.path.name, "requests": len(records),
-        "left_out": len(log) - len(records), "served_model": served_spec.id,
-        "period": period, "first": min(stamps).isoformat(), "last": max(stamps).isoformat(),
-        "redacted": log.redacted, "redactions": dict(sorted(log.redactions.items())),
-        "ids_hashed": log.ids_hashed,
-        "rubric": rubric, "judge": None, "pairwise": None, "pairwise_summary": None,
-    }
+    cmp.record.roles = Roles(candidate=(cand.label, chosen.name),
+                             incumbent=(label, PRODUCTION))
+    section = ShadowSection(
+        log=log.path.name, requests=len(records), left_out=len(log) - len(records),
+        served_model=served_spec.id, period=period, first=min(stamps).isoformat(),
+        last=max(stamps).isoformat(), redacted=log.redacted,
+        redactions=dict(sorted(log.redactions.items())), ids_hashed=log.ids_hashed,
+        rubric=rubric)
     if judge is not None:
         remaining = None if budget_usd is None else max(0.0, budget_usd - cmp.spent_usd)
         pw = pairwise(cmp, candidate=(cand.label, chosen.name), incumbent=(label, PRODUCTION),
                       judge=judge, rubric=rubric, cache=cache, budget_usd=remaining,
                       concurrency=concurrency)
-        cmp.meta["shadow"].update(
-            judge=pw.attrs["judge"], pairwise=json.loads(pw.to_json(orient="records")),
-            pairwise_summary=dict(pw.attrs))
+        verdicts, summary = pw.to_typed()
+        section = section.model_copy(update={"judge": pw.attrs["judge"], "pairwise": verdicts,
+                                             "pairwise_summary": summary})
+    cmp.record.shadow = section
     return cmp
 
 
 def pairwise_table(cmp: Comparison) -> PairwiseTable | None:
     """The shadow test's pairwise verdicts (``wb.pairwise``'s table), or None without a judge."""
-    shadow = cmp.meta.get("shadow") or {}
-    if not shadow.get("pairwise"):
+    shadow = cmp.record.shadow
+    if shadow is None or not shadow.pairwise:
         return None
-    df = PairwiseTable(shadow["pairwise"])
-    df.attrs.update(shadow.get("pairwise_summary") or {})
-    return df
+    return PairwiseTable.from_typed(shadow.pairwise, shadow.pairwise_summary)

@@ -32,7 +32,7 @@ def label_agreement(cmp: ComparisonLike, fields: Sequence[str] | None = None, *,
     """How often the candidate's labels equal the incumbent's, per JSON field (Wilson 95% CIs).
 
     A reference-free check for shadow tests (the incumbent is production's served answer).
-    Roles default to those recorded with the comparison (``cmp.meta["roles"]``). Fields
+    Roles default to those recorded with the comparison (``cmp.record.roles``). Fields
     default to the keys of at least half the incumbent's JSON answers (e.g. ``intent``).
     One row per field and slice value (``slice`` ``"(all)"`` first): ``n``, ``agree``,
     ``rate``, ``low``, ``high``; ``df.attrs["changes"]`` counts the most frequent label changes
@@ -42,9 +42,8 @@ def label_agreement(cmp: ComparisonLike, fields: Sequence[str] | None = None, *,
     Example:
         >>> wb.label_agreement(shadow_cmp)  # doctest: +SKIP
     """
-    roles = cmp.meta.get("roles") or {}
-    cand = candidate or (tuple(roles["candidate"]) if "candidate" in roles else None)
-    inc = incumbent or (tuple(roles["incumbent"]) if "incumbent" in roles else None)
+    cand = candidate or cmp.record.roles.candidate
+    inc = incumbent or cmp.record.roles.incumbent
     if cand is None or inc is None:
         raise ConfigError("label_agreement needs a candidate and an incumbent",
                           fix="Pass candidate=(model, variant) and incumbent=(model, variant).")
@@ -52,7 +51,7 @@ def label_agreement(cmp: ComparisonLike, fields: Sequence[str] | None = None, *,
     pick = {role: df[(df["model"] == m) & (df["variant"] == v) & (df["repeat"] == 0)]
             .set_index("case_id") for role, (m, v) in (("c", cand), ("s", inc))}
     shared = [c for c in pick["s"].index if c in pick["c"].index]
-    served_labels = {c: _labels(pick["s"].at[c, "output"]) for c in shared}
+    served_labels = {c: _labels(_str(pick["s"].at[c, "output"])) for c in shared}
     if fields is None:
         counts = Counter(k for lab in served_labels.values() if lab for k in lab)
         fields = [k for k, n in counts.items() if n >= 0.5 * len(shared)]
@@ -67,7 +66,7 @@ def label_agreement(cmp: ComparisonLike, fields: Sequence[str] | None = None, *,
             if not s_lab or field not in s_lab:
                 continue
             err = pick["c"].at[c, "error_type"]
-            c_lab = None if isinstance(err, str) else _labels(pick["c"].at[c, "output"])
+            c_lab = None if isinstance(err, str) else _labels(_str(pick["c"].at[c, "output"]))
             got = (c_lab or {}).get(field)
             agree[c] = float(got == s_lab[field])
             if got != s_lab[field]:
@@ -86,3 +85,9 @@ def label_agreement(cmp: ComparisonLike, fields: Sequence[str] | None = None, *,
                                       "high"])
     out.attrs["changes"] = changes.most_common(10)
     return out
+
+
+def _str(value: Any) -> str | None:
+    """An output cell as text (None when missing)."""
+    return None if value is None or value is pd.NA or (
+        isinstance(value, float) and value != value) else str(value)

@@ -19,6 +19,7 @@ from scipy import stats as sps
 from statsmodels.stats.inter_rater import cohens_kappa
 
 from workbench.errors import ConfigError
+from workbench.records import RunRecord
 
 __all__ = ["Calibration", "calibrate", "load_human_labels", "output_sha256"]
 
@@ -148,10 +149,10 @@ def _scale_of(judge_scores: Any, scorer: str, scale: tuple[int, int] | None
               ) -> tuple[int, int]:
     if scale is not None:
         return scale
-    meta = getattr(judge_scores, "meta", {}) or {}
-    for s in meta.get("scorers", []):
-        if s.get("name") == scorer and isinstance(s.get("args", {}).get("scale"), list):
-            low, high = s["args"]["scale"]
+    record = getattr(judge_scores, "record", None)
+    for s in (record.scorers if isinstance(record, RunRecord) else []):
+        if s.name == scorer and isinstance(s.args.get("scale"), list | tuple):
+            low, high = s.args["scale"]
             return int(low), int(high)
     return (0, 1)
 

@@ -242,12 +242,14 @@ class Decision:
                 f"{_short(g.gate)}: {g.advice}" for g in hopeless)
         if not open_gates:
             return "the comparison is incomplete: finish the run, then decide again"
-        parts = [f"{_short(g.gate)}: {g.advice}" for g in open_gates if g.advice]
         more, needed = self.extra_cases, self.cases_needed
         if more is not None and needed is not None:
             head = (f"about {more:,} more cases ({needed:,} in all) would likely settle it, "
                     "if the observed differences hold")
-            return head if len(open_gates) == 1 else f"{head} ({'; '.join(parts)})"
+            each = [f"{_short(g.gate)} {g.extra_cases:,}" for g in open_gates
+                    if g.extra_cases is not None]
+            return head if len(open_gates) == 1 else f"{head} (in all: {', '.join(each)})"
+        parts = [f"{_short(g.gate)}: {g.advice}" for g in open_gates if g.advice]
         return "; ".join(parts) or "more cases cannot settle it on this evidence"
 
     def headline(self) -> str:
@@ -545,7 +547,7 @@ def decide(
     """Apply gates to a comparison: PROMOTE, HOLD or REJECT, with each gate's evidence.
 
     Roles come from the arguments, else from the gates file, else from the roles the
-    comparison was logged with (``cmp.meta["roles"]``). ``gates=None`` applies
+    comparison was logged with (``cmp.record.roles``). ``gates=None`` applies
     ``Gates.default`` over every scorer. A comparison that stopped early can at most HOLD.
     ``pairwise`` (the table from ``wb.pairwise``) feeds the ``win_share_margin`` gate; cases
     the candidate failed count as losses under ``errors: zero`` (Settled 8). The error-rate
@@ -558,11 +560,9 @@ def decide(
         HOLD: sim/fast/guided (candidate) vs sim/large/guided (incumbent), 152 paired cases; ...
     """
     config = gates or Gates.default(list(comparison.scorers))
-    logged = comparison.meta.get("roles") or {}
-    cand = candidate or (config.candidate.ref if config.candidate else None) or (
-        tuple(logged["candidate"]) if "candidate" in logged else None)
-    inc = incumbent or (config.incumbent.ref if config.incumbent else None) or (
-        tuple(logged["incumbent"]) if "incumbent" in logged else None)
+    logged = comparison.record.roles
+    cand = candidate or (config.candidate.ref if config.candidate else None) or logged.candidate
+    inc = incumbent or (config.incumbent.ref if config.incumbent else None) or logged.incumbent
     if cand is None or inc is None:
         raise ConfigError("decide needs a candidate and an incumbent",
                           fix="Pass candidate=(model, variant) and incumbent=(model, variant), "
@@ -619,12 +619,12 @@ def decide(
         "PROMOTE" if statuses == {"pass"} else "HOLD"
     notes = list(paired.notes)
     if not comparison.complete:
-        reason = comparison.meta.get("stop_reason") or comparison.meta.get("status")
+        reason = comparison.record.run.stop_reason or comparison.record.run.status
         notes.append(f"the comparison is incomplete ({reason}): it can at most HOLD")
         if outcome == "PROMOTE":
             outcome = "HOLD"
-    simulated = [m["label"] for m in comparison.meta.get("models", [])
-                 if m.get("simulated") and m["label"] in (cand[0], inc[0])]
+    simulated = [m.label for m in comparison.record.models
+                 if m.simulated and m.label in (cand[0], inc[0])]
     if simulated:
         notes.append(f"SIMULATED models ({', '.join(simulated)}): this decision shows the "
                      "method, not the quality of real models")

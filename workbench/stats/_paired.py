@@ -32,6 +32,7 @@ from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
 
 from workbench.errors import ConfigError
+from workbench.records import RunRecord
 
 from ._bounds import (
     SPARSE_BELOW,
@@ -59,7 +60,7 @@ class ComparisonLike(Protocol):
     """What the statistics need of a ``workbench.Comparison`` (stats sits below the runner)."""
 
     results: pd.DataFrame
-    meta: dict[str, Any]
+    record: RunRecord
 
     @property
     def scorers(self) -> list[str]: ...

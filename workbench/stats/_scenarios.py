@@ -305,12 +305,14 @@ def degenerate_checks() -> list[dict[str, Any]]:
         >>> all(c["ok"] for c in degenerate_checks())
         True
     """
+    from workbench.records import GoldenSetRef, RunRecord
+
     from ._gates import decide
 
     class Fake:
         def __init__(self, results: pd.DataFrame, scorers: list[str]) -> None:
             self.results, self._scorers = results, scorers
-            self.meta: dict[str, Any] = {}
+            self.record = RunRecord(golden_set=GoldenSetRef(name="scenario", digest=""))
             self.complete = True
 
         @property

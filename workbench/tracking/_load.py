@@ -11,6 +11,7 @@ import pandas as pd
 
 from workbench.datasets import GoldenSet
 from workbench.errors import ConfigError
+from workbench.records import Roles, TrackingRef
 from workbench.runner import Comparison
 
 from ._client import TrackingError, client
@@ -94,15 +95,17 @@ def load_comparison(parent_run_id: str, tracking_uri: str | None = None, *,
             if frozen:
                 gs = GoldenSet.load(frozen[0])  # verifies the digest of the frozen copy
                 gs.df  # noqa: B018  # read now, before the temporary directory goes
-                cmp = Comparison(cmp.results, cmp.meta, cmp.score_details, golden_set=gs)
-    cmp.meta["mlflow"] = {"run_id": parent_run_id, "experiment_id": run.info.experiment_id,
-                          "tracking_uri": c.tracking_uri}
+                cmp = Comparison(cmp.results, cmp.record, cmp.score_details, golden_set=gs)
+    cmp.record.tracking = TrackingRef(run_id=parent_run_id,
+                                      experiment_id=run.info.experiment_id,
+                                      tracking_uri=c.tracking_uri)
     children = c.search_runs([run.info.experiment_id],
                              filter_string=f"tags.mlflow.parentRunId = '{parent_run_id}'")
     roles = {ch.data.tags.get("workbench.role"): [ch.data.tags.get("workbench.model"),
                                                   ch.data.tags.get("workbench.variant")]
              for ch in children}
-    cmp.meta["roles"] = {k: v for k, v in roles.items() if k in ("candidate", "incumbent")}
+    cmp.record.roles = Roles(**{k: tuple(v) for k, v in roles.items()
+                                if k in ("candidate", "incumbent") and all(v)})
     return cmp
 
 

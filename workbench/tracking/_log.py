@@ -18,6 +18,7 @@ import pandas as pd
 from workbench._version import __version__
 from workbench.datasets import GoldenSet
 from workbench.errors import ConfigError
+from workbench.records import VariantRecord
 from workbench.runner import Comparison
 from workbench.stats import PairedComparison, compare_configs
 
@@ -148,26 +149,26 @@ def _child_metrics(row: pd.Series, group: pd.DataFrame, scorers: Iterable[str],
     return metrics
 
 
-def _register_prompt(c: Any, experiment: str, variant: Mapping[str, Any]) -> Any:
+def _register_prompt(c: Any, experiment: str, variant: VariantRecord) -> Any:
     """The registry version holding this variant's templates (a new one only when changed)."""
-    name = re.sub(r"[^\w\-.]", "-", f"{experiment}.{variant['name']}")
+    name = re.sub(r"[^\w\-.]", "-", f"{experiment}.{variant.name}")
     latest = c.load_prompt(name, allow_missing=True, cache_ttl_seconds=0)
-    if latest is not None and latest.tags.get("workbench.prompt_version") == variant["version"]:
+    if latest is not None and latest.tags.get("workbench.prompt_version") == variant.version:
         return latest
-    template = [{"role": "user", "content": variant["user"]}]
-    if variant.get("system"):
-        template.insert(0, {"role": "system", "content": variant["system"]})
+    template = [{"role": "user", "content": variant.user}]
+    if variant.system:
+        template.insert(0, {"role": "system", "content": variant.system})
     return c.register_prompt(
         name=name, template=template,
-        commit_message=f"workbench prompt variant {variant['name']} ({variant['version']})",
-        tags={"workbench.prompt_version": variant["version"],
-              "workbench.few_shot": str(len(variant.get("few_shot_ids") or []))},
+        commit_message=f"workbench prompt variant {variant.name} ({variant.version})",
+        tags={"workbench.prompt_version": variant.version,
+              "workbench.few_shot": str(len(variant.few_shot_ids))},
     )
 
 
 def _note(cmp: Comparison, parent: bool, config: Config | None = None) -> str:
     """Markdown shown as the run's description in the MLflow UI."""
-    gs = cmp.meta.get("golden_set", {})
+    gs = cmp.record.golden_set
     lines = []
     if cmp.simulated_models or cmp.simulated_judges:
         lines.append("**SIMULATED models** (offline stand-ins, not real LLMs): "
@@ -175,12 +176,12 @@ def _note(cmp: Comparison, parent: bool, config: Config | None = None) -> str:
     if not cmp.complete:
         lines.append(f"**INCOMPLETE ({cmp.status})**: {cmp.stop_reason}")
     if parent:
-        lines.append(f"Comparison on `{gs.get('name')}` ({gs.get('evaluated')} cases, digest "
-                     f"`{gs.get('digest')}`), logged by workbench {__version__}. One child run "
+        lines.append(f"Comparison on `{gs.name}` ({gs.evaluated} cases, digest "
+                     f"`{gs.digest}`), logged by workbench {__version__}. One child run "
                      "per (model, variant); the exact results are under `comparison/`, the "
                      "frozen golden set under `golden_set/`.")
     elif config is not None:
-        lines.append(f"Model `{config[0]}`, prompt variant `{config[1]}` on `{gs.get('name')}`. "
+        lines.append(f"Model `{config[0]}`, prompt variant `{config[1]}` on `{gs.name}`. "
                      "Per-case results: the `cases.json` table (Evaluations / Artifacts).")
     return "\n\n".join(lines)
 
@@ -316,8 +317,8 @@ def _log(comparison: Comparison, experiment: str, *, run_name: str | None,
          on_parent: Callable[[str], None] | None) -> str:
     c = client(tracking_uri)
     exp_id = _experiment_id(c, experiment)
-    meta = comparison.meta
-    gs_meta = meta.get("golden_set", {})
+    record = comparison.record
+    gs_meta = record.golden_set
     try:
         gs: GoldenSet | None = comparison.golden_set(golden_set)
     except ConfigError:
@@ -327,11 +328,11 @@ def _log(comparison: Comparison, experiment: str, *, run_name: str | None,
     simulated = bool(comparison.simulated_models or comparison.simulated_judges)
     roles = {tuple(r): name for name, r in (("candidate", candidate), ("incumbent", incumbent))
              if r is not None}
-    name = run_name or (f"{gs_meta.get('name')} · {len(configs)} configs · "
-                        f"{str(meta.get('started_at', ''))[:16].replace('T', ' ')}")
+    name = run_name or (f"{gs_meta.name} · {len(configs)} configs · "
+                        f"{str(record.run.started_at or '')[:16].replace('T', ' ')}")
     common_tags = {
-        "workbench.dataset": gs_meta.get("name"),
-        "workbench.dataset_digest": gs_meta.get("digest"),
+        "workbench.dataset": gs_meta.name,
+        "workbench.dataset_digest": gs_meta.digest,
         "workbench.simulated": str(simulated).lower(),
     }
     status_tags = {  # set on each run only once its last artifact is written
@@ -348,28 +349,28 @@ def _log(comparison: Comparison, experiment: str, *, run_name: str | None,
         on_parent(pid)
     try:
         dataset = _dataset_input(gs) if gs is not None else None
-        versions = {**meta.get("versions", {}), "mlflow": mlflow_version()}
+        versions = {**record.versions.model_dump(), "mlflow": mlflow_version()}
+        settings, run = record.settings, record.run
         _batch(c, pid, params={
-            "dataset.name": gs_meta.get("name"), "dataset.digest": gs_meta.get("digest"),
-            "dataset.rows": gs_meta.get("rows"), "dataset.evaluated": gs_meta.get("evaluated"),
-            "dataset.excluded_few_shot": len(gs_meta.get("excluded_few_shot") or []),
-            "models": [m["label"] for m in meta.get("models", [])],
-            "variants": [v["name"] for v in meta.get("variants", [])],
-            "scorers": [s["name"] for s in meta.get("scorers", [])],
-            **{f"scorer.{s['name']}": {"ref": s["ref"], "args": s["args"],
-                                       "version": s["version"]}
-               for s in meta.get("scorers", [])},
-            **{f"judge.{j['scorer']}": {"model": j["label"], "pricing": j["pricing"]}
-               for j in meta.get("judges", [])},
-            "seed": meta.get("seed"), "repeats": meta.get("repeats"),
-            "budget_usd": meta.get("budget_usd"), "concurrency": meta.get("concurrency"),
-            "cache": meta.get("cache"),
+            "dataset.name": gs_meta.name, "dataset.digest": gs_meta.digest,
+            "dataset.rows": gs_meta.rows, "dataset.evaluated": gs_meta.evaluated,
+            "dataset.excluded_few_shot": len(gs_meta.excluded_few_shot),
+            "models": [m.label for m in record.models],
+            "variants": [v.name for v in record.variants],
+            "scorers": [s.name for s in record.scorers],
+            **{f"scorer.{s.name}": {"ref": s.ref, "args": s.args, "version": s.version}
+               for s in record.scorers},
+            **{f"judge.{j.scorer}": {"model": j.label, "pricing": j.pricing.model_dump()
+                                     if j.pricing else None}
+               for j in record.judges},
+            "seed": settings.seed, "repeats": settings.repeats,
+            "budget_usd": settings.budget_usd, "concurrency": settings.concurrency,
+            "cache": settings.cache,
             **{f"version.{k}": v for k, v in versions.items()},
         }, metrics={
-            "spent_usd": comparison.spent_usd, "estimated_usd": meta.get("estimated_usd"),
-            "calls_planned": meta.get("calls_planned"),
-            "calls_recorded": meta.get("calls_recorded"),
-            "requests_sent": meta.get("requests_sent"), "duration_s": meta.get("duration_s"),
+            "spent_usd": comparison.spent_usd, "estimated_usd": run.estimated_usd,
+            "calls_planned": run.calls_planned, "calls_recorded": run.calls_recorded,
+            "requests_sent": run.requests_sent, "duration_s": run.duration_s,
         }, tags={"workbench.stop_reason": comparison.stop_reason,
                  "mlflow.note.content": _note(comparison, parent=True)})
         summary = comparison.summary()
@@ -380,12 +381,12 @@ def _log(comparison: Comparison, experiment: str, *, run_name: str | None,
                 {"schema_version": SCHEMA_VERSION, "golden_set": gs is not None}))
             if gs is not None:
                 gs.freeze(root / GOLDEN_DIR, stem=gs.name)
-            for v in meta.get("variants", []):
-                folder = root / "prompts" / v["name"]
+            for v in record.variants:
+                folder = root / "prompts" / v.name
                 folder.mkdir(parents=True)
-                (folder / "user.j2").write_text(v["user"], encoding="utf-8")
-                if v.get("system"):
-                    (folder / "system.j2").write_text(v["system"], encoding="utf-8")
+                (folder / "user.j2").write_text(v.user, encoding="utf-8")
+                if v.system:
+                    (folder / "system.j2").write_text(v.system, encoding="utf-8")
             c.log_artifacts(pid, str(root))
         if dataset is not None:
             c.log_inputs(pid, datasets=[dataset])
@@ -393,22 +394,22 @@ def _log(comparison: Comparison, experiment: str, *, run_name: str | None,
             c.log_table(pid, summary.reset_index(), "summary.json")
         if candidate is not None and incumbent is not None and comparison.scorers:
             _log_paired(c, pid, comparison, candidate, incumbent, paired)
-        slices = list(gs_meta.get("slices") or [])
-        models = {m["label"]: m for m in meta.get("models", [])}
-        variants = {v["name"]: v for v in meta.get("variants", [])}
+        slices = list(gs_meta.slices)
+        models = {m.label: m for m in record.models}
+        variants = {v.name: v for v in record.variants}
         for (model, variant), group in results.groupby(["model", "variant"], observed=True,
                                                        sort=False):
             key = (str(model), str(variant))
-            spec, var = models.get(key[0], {}), variants.get(key[1], {})
+            spec, var = models.get(key[0]), variants.get(key[1])
             child = c.create_run(exp_id, run_name=f"{key[0]} · {key[1]}", tags={
                 "mlflow.parentRunId": pid, "workbench.model": key[0],
                 "workbench.variant": key[1], "workbench.role": roles.get(key, "none"),
-                "workbench.prompt_version": var.get("version", ""), LOGGING_TAG: "started",
+                "workbench.prompt_version": var.version if var else "", LOGGING_TAG: "started",
                 **{k: safe(v) for k, v in common_tags.items() if v is not None},
-                "workbench.simulated": str(bool(spec.get("simulated"))).lower(),
+                "workbench.simulated": str(bool(spec and spec.simulated)).lower(),
             })
             cid = child.info.run_id
-            pricing = spec.get("pricing", {})
+            pricing = spec.pricing if spec and spec.pricing else None
             prompt_uri = None
             if register_prompts and var:
                 version = _register_prompt(c, experiment, var)
@@ -416,27 +417,27 @@ def _log(comparison: Comparison, experiment: str, *, run_name: str | None,
                 prompt_uri = version.uri
             slice_rows: list[dict[str, Any]] = []
             _batch(c, cid, params={
-                **{f"model.{k}": v for k, v in spec.get("params", {}).items()},
-                "model.simulated": spec.get("simulated"),
-                "pricing.source": pricing.get("source"),
-                "pricing.input_per_1m": pricing.get("input_per_1m"),
-                "pricing.output_per_1m": pricing.get("output_per_1m"),
-                "variant.name": key[1], "variant.version": var.get("version"),
-                "variant.few_shot": len(var.get("few_shot_ids") or []),
-                "variant.response_format": var.get("response_format"),
+                **{f"model.{k}": v for k, v in (spec.params if spec else {}).items()},
+                "model.simulated": spec.simulated if spec else None,
+                "pricing.source": pricing.source if pricing else None,
+                "pricing.input_per_1m": pricing.input_per_1m if pricing else None,
+                "pricing.output_per_1m": pricing.output_per_1m if pricing else None,
+                "variant.name": key[1], "variant.version": var.version if var else None,
+                "variant.few_shot": len(var.few_shot_ids) if var else 0,
+                "variant.response_format": var.response_format if var else None,
                 "variant.prompt_uri": prompt_uri,
-                "dataset.name": gs_meta.get("name"), "dataset.digest": gs_meta.get("digest"),
-                "seed": meta.get("seed"), "repeats": meta.get("repeats"),
-                "scorers": [s["name"] for s in meta.get("scorers", [])],
+                "dataset.name": gs_meta.name, "dataset.digest": gs_meta.digest,
+                "seed": settings.seed, "repeats": settings.repeats,
+                "scorers": [s.name for s in record.scorers],
             }, metrics=_child_metrics(summary.loc[[key]].iloc[0], group, comparison.scorers,
                                       slices, slice_rows),
                 tags={"mlflow.note.content": _note(comparison, parent=False, config=key)})
             c.log_table(cid, _case_table(group, gs), "cases.json")
             if slice_rows:
                 c.log_table(cid, pd.DataFrame(slice_rows), "slices.json")
-            c.log_text(cid, var.get("user", ""), f"prompt/{key[1]}/user.j2")
-            if var.get("system"):
-                c.log_text(cid, var["system"], f"prompt/{key[1]}/system.j2")
+            c.log_text(cid, var.user if var else "", f"prompt/{key[1]}/user.j2")
+            if var and var.system:
+                c.log_text(cid, var.system, f"prompt/{key[1]}/system.j2")
             if dataset is not None:
                 c.log_inputs(cid, datasets=[dataset])
             _batch(c, cid, tags=status_tags)

@@ -48,30 +48,30 @@ class Promotion:
 
 
 def _variant_of(comparison: Comparison, name: str) -> PromptVariant:
-    meta = next((v for v in comparison.meta.get("variants", []) if v["name"] == name), None)
-    if meta is None:
+    record = next((v for v in comparison.record.variants if v.name == name), None)
+    if record is None:
         raise ConfigError(f"variant {name!r} is not in the comparison",
                           fix="Promote a configuration the comparison ran.")
     shots: list[dict[str, Any]] = []
-    if meta.get("few_shot_ids"):
+    if record.few_shot_ids:
         gs = comparison.golden_set()
         by_id = {str(r["id"]): r for r in gs.records()}
-        shots = [by_id[i] for i in meta["few_shot_ids"]]
-    variant = PromptVariant(name, user=meta["user"], system=meta.get("system"), few_shot=shots,
-                            response_format=meta.get("response_format"))
-    if variant.version != meta["version"]:  # the rebuilt prompt must be the one compared
+        shots = [by_id[i] for i in record.few_shot_ids]
+    variant = PromptVariant(name, user=record.user, system=record.system, few_shot=shots,
+                            response_format=record.response_format)
+    if variant.version != record.version:  # the rebuilt prompt must be the one compared
         raise ConfigError(f"variant {name!r} rebuilds as version {variant.version}, the "
-                          f"comparison ran {meta['version']}",
+                          f"comparison ran {record.version}",
                           fix="Promote from the comparison with its own golden set.")
     return variant
 
 
 def _model_of(comparison: Comparison, label: str) -> dict[str, Any]:
-    meta = next((m for m in comparison.meta.get("models", []) if m["label"] == label), None)
-    if meta is None:
+    record = comparison.record.model(label)
+    if record is None:
         raise ConfigError(f"model {label!r} is not in the comparison",
                           fix="Promote a configuration the comparison ran.")
-    params = dict(meta.get("params") or {})
+    params = dict(record.params)
     spec = {k: params[k] for k in _SPEC_FIELDS if k in params and params[k] is not None}
     spec.setdefault("id", params.get("model", label))
     return spec
@@ -109,7 +109,7 @@ def promote(
         >>> p.uri  # doctest: +SKIP
         'prompts:/triage@production'
     """
-    run = (comparison.meta.get("mlflow") or {}).get("run_id")
+    run = comparison.record.tracking.run_id if comparison.record.tracking else None
     problems = []
     if decision.outcome != "PROMOTE":
         problems.append(f"the decision is {decision.outcome}, not PROMOTE")
@@ -157,7 +157,7 @@ def promote(
     tags = {
         "workbench.decision": decision.outcome,
         "workbench.parent_run_id": run or "",
-        "workbench.dataset_digest": comparison.meta.get("golden_set", {}).get("digest", ""),
+        "workbench.dataset_digest": comparison.record.golden_set.digest,
         "workbench.metrics": json.dumps({
             k: {"incumbent": m.incumbent.mean, "candidate": m.candidate.mean, "delta": m.delta,
                 "ci": [m.low, m.high], "method": m.method} for k, m in paired.metrics.items()}),

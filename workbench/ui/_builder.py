@@ -250,7 +250,7 @@ class ComparisonBuilder:
         state = (f"<b>{html.escape(cmp.status)}</b>"
                  + (f": {html.escape(cmp.stop_reason or '')}; tick “resume” and Run to finish"
                     if not cmp.complete else ""))
-        run = (cmp.meta.get("mlflow") or {}).get("run_id")
+        run = cmp.record.tracking.run_id if cmp.record.tracking else None
         logged = f"<p>MLflow parent run <code>{html.escape(run)}</code></p>" if run else ""
         return f"<p>{state}</p>{logged}{cmp._repr_html_()}"
 

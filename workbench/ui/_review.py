@@ -189,8 +189,8 @@ class ReviewQueue:
 
     def save_to_mlflow(self) -> str:
         """Log the label file as ``human_labels_<scorer>.json`` on the comparison's run."""
-        run = self.comparison.meta.get("mlflow") or {}
-        if not run.get("run_id"):
+        run = self.comparison.record.tracking
+        if run is None or not run.run_id:
             raise ConfigError("the comparison was not logged to MLflow",
                               fix="Log it first: wb.log_comparison(cmp, experiment=...).")
         from workbench.tracking import client
@@ -199,7 +199,7 @@ class ReviewQueue:
                                                 "note": str, "reviewer": str})
         name = f"human_labels_{self.scorer}.json"
         table["note"] = table["note"].fillna("")
-        client(run.get("tracking_uri")).log_table(run["run_id"], table, name)
+        client(run.tracking_uri).log_table(run.run_id, table, name)
         return name
 
     def _save_mlflow_clicked(self) -> None:
