@@ -87,7 +87,7 @@ def _golden(path: Path) -> None:
 
 
 def _experiment(path: Path) -> None:
-    from workbench.runner._config import load_experiment
+    from workbench.experiments import load_experiment
 
     load_experiment(path).plan()
 

@@ -170,7 +170,7 @@ def test_save_load_round_trip_and_config(
     assert fake_key not in saved and "FAKE_PROVIDER_KEY" in saved  # the name, never the key
     config = tmp_path / "exp" / "again.yaml"
     cmp.to_config(config)
-    from workbench.runner._config import load_experiment
+    from workbench.experiments import load_experiment
 
     # the written file points at the golden set outside its own folder: refused unless allowed
     with pytest.raises(wb.ConfigError, match="outside the experiment's folder"):

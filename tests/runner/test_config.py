@@ -11,7 +11,7 @@ import pytest
 
 from workbench.cli._main import main
 from workbench.errors import ConfigError
-from workbench.runner._config import load_experiment
+from workbench.experiments import load_experiment
 
 from .conftest import small_set
 
@@ -116,7 +116,7 @@ def test_model_entries_take_exactly_the_model_spec_fields() -> None:
     import dataclasses
 
     from workbench.models import ModelSpec
-    from workbench.runner._config import ModelEntry
+    from workbench.experiments import ModelEntry
 
     spec_fields = {f.name: f.default for f in dataclasses.fields(ModelSpec)}
     entry_fields = {n: f.default for n, f in ModelEntry.model_fields.items()}

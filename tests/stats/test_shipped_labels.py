@@ -6,7 +6,7 @@ from pathlib import Path
 
 import workbench as wb
 from workbench.runner import plan, run_plan
-from workbench.runner._config import load_experiment
+from workbench.experiments import load_experiment
 from workbench.stats import load_human_labels
 
 

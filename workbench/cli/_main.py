@@ -98,8 +98,8 @@ def _run_experiment(path: Path, *, dry_run: bool, out: Path | None, resume: bool
                     report_dir: Path | None = None, retry_errors: bool = False,
                     max_error_rate: float = MAX_ERROR_RATE, wait_s: float = 0.0,
                     allow_outside: Sequence[str | Path] = ()) -> int:
+    from workbench.experiments import load_experiment
     from workbench.runner import run_plan
-    from workbench.runner._config import load_experiment
 
     loaded = load_experiment(path, allow_outside=allow_outside)
     opts = loaded.options()
@@ -399,8 +399,8 @@ def _cmd_gate(args: argparse.Namespace) -> int:
         cmp = load_comparison(args.run_id, tracking_uri=args.tracking_uri)
         source = f"MLflow run {args.run_id}"
     else:
+        from workbench.experiments import load_experiment
         from workbench.runner import run_plan
-        from workbench.runner._config import load_experiment
 
         loaded = load_experiment(Path(args.experiment), allow_outside=args.allow_outside)
         gates = gates or loaded.gates

@@ -7,6 +7,7 @@ Example:
 """
 
 from ._run import (
+    EXPERIMENT_SCHEMA_VERSION,
     RECORD_SCHEMA_VERSION,
     DecisionRecord,
     GateRecord,
@@ -30,8 +31,8 @@ from ._run import (
 )
 
 __all__ = [
-    "RECORD_SCHEMA_VERSION", "DecisionRecord", "GateRecord", "GoldenSetRef", "JudgeRecord",
-    "ModelRecord", "PairwiseRow", "PairwiseSummary", "PricingRecord", "Roles", "RunRecord",
-    "RunSettings", "RunStats", "ScorerErrorRecord", "ScorerRecord", "ShadowSection",
-    "StoppedConfig", "TrackingRef", "VariantRecord", "Versions",
+    "EXPERIMENT_SCHEMA_VERSION", "RECORD_SCHEMA_VERSION", "DecisionRecord", "GateRecord",
+    "GoldenSetRef", "JudgeRecord", "ModelRecord", "PairwiseRow", "PairwiseSummary",
+    "PricingRecord", "Roles", "RunRecord", "RunSettings", "RunStats", "ScorerErrorRecord",
+    "ScorerRecord", "ShadowSection", "StoppedConfig", "TrackingRef", "VariantRecord", "Versions",
 ]

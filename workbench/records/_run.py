@@ -16,14 +16,18 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
-    "RECORD_SCHEMA_VERSION", "DecisionRecord", "GateRecord", "GoldenSetRef", "JudgeRecord",
-    "ModelRecord", "PairwiseRow", "PairwiseSummary", "PricingRecord", "Roles", "RunRecord",
-    "RunSettings", "RunStats", "ScorerErrorRecord", "ScorerRecord", "ShadowSection",
-    "StoppedConfig", "TrackingRef", "VariantRecord", "Versions",
+    "EXPERIMENT_SCHEMA_VERSION", "RECORD_SCHEMA_VERSION", "DecisionRecord", "GateRecord",
+    "GoldenSetRef", "JudgeRecord", "ModelRecord", "PairwiseRow", "PairwiseSummary",
+    "PricingRecord", "Roles", "RunRecord", "RunSettings", "RunStats", "ScorerErrorRecord",
+    "ScorerRecord", "ShadowSection", "StoppedConfig", "TrackingRef", "VariantRecord", "Versions",
 ]
 
 RECORD_SCHEMA_VERSION = 2
 """Version of the run record's JSON layout (1 was the untyped ``meta`` dict)."""
+
+EXPERIMENT_SCHEMA_VERSION = 1
+"""Version of the experiment-file layout this workbench writes (``Comparison.to_config``) and
+reads (``workbench.experiments``)."""
 
 Status = Literal["complete", "budget_stopped", "interrupted"]
 ConfigRef = tuple[str, str]

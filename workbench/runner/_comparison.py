@@ -21,6 +21,7 @@ from workbench.records import RECORD_SCHEMA_VERSION, Roles, RunRecord
 from workbench.stats import mean_ci, score_status
 
 from ._errors import DamagedSaveError
+from ._reproduce import experiment_yaml
 
 __all__ = ["DETAIL_COLUMNS", "RESULT_COLUMNS", "Comparison"]
 
@@ -488,8 +489,6 @@ class Comparison:
         Example:
             >>> print(cmp.to_config("experiments/triage.yaml"))  # doctest: +SKIP
         """
-        from ._config import experiment_yaml
-
         text = experiment_yaml(self.record, base=Path(path).parent if path else None)
         if path is not None:
             Path(path).parent.mkdir(parents=True, exist_ok=True)

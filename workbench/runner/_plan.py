@@ -16,7 +16,7 @@ from workbench.models import ModelSpec, Pricing
 from workbench.models._cache import cache_key
 from workbench.models._litellm import litellm
 from workbench.prompts import PromptVariant
-from workbench.scorers import Judge, Scorer
+from workbench.scorers import ModelScorer, Scorer, calls_models
 from workbench.stats import minimum_detectable_effect, plan_sample_size
 
 __all__ = ["JUDGE_COMPLETION_TOKENS", "Cell", "Plan", "plan"]
@@ -81,7 +81,8 @@ class Plan:
     @property
     def simulated(self) -> list[str]:
         """Labels of the simulated (``sim/...``) models in the plan, judges included."""
-        judges = [s.model for s in self.scorers if isinstance(s, Judge)]
+        judges = [s.model for s in self.scorers if isinstance(s, ModelScorer)
+                  and calls_models(s)]
         return list(dict.fromkeys(m.label for m in [*self.models, *judges] if m.simulated))
 
     def estimate_usd(self, cell: Cell) -> float | None:
@@ -349,7 +350,7 @@ def plan(
             spec.call_kwargs()  # a key variable that is not set fails here, not mid-run
         except ConfigError as exc:
             problems.extend(exc.problems)
-    judges = [s for s in scorers if isinstance(s, Judge)]
+    judges = [s for s in scorers if isinstance(s, ModelScorer) and calls_models(s)]
     judge_pricing: dict[str, Pricing] = {}
     for j in judges:
         try:
@@ -427,11 +428,11 @@ def plan(
                         )
                     )
     judge_prompt_tokens: dict[str, dict[str, int]] = {}
-    for j in judges:
-        bound = j.bind(_never_called, golden_set.input_columns)
+    for j in judges:  # the prompt a judge would send, when it can say (Judge can)
+        prompt = getattr(j.bind(_never_called, golden_set.input_columns), "messages", None)
         judge_prompt_tokens[j.name] = {
-            cid: int(counter(model=j.model.id, messages=bound.messages(rows[cid], "")))
-            for cid in case_ids
+            cid: int(counter(model=j.model.id, messages=prompt(rows[cid], "")))
+            if callable(prompt) else 0 for cid in case_ids
         }
     every_price = {**pricing, **{j.model.label: judge_pricing[j.name] for j in judges}}
     warnings = [

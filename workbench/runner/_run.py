@@ -45,7 +45,7 @@ from workbench.records import (
     VariantRecord,
     Versions,
 )
-from workbench.scorers import FunctionScorer, Judge, Scorer, as_score
+from workbench.scorers import ModelScorer, Scorer, as_score, calls_models, scorer_ref
 
 from ._checkpoint import Checkpoint
 from ._comparison import Comparison, details_frame, results_frame
@@ -78,18 +78,6 @@ def _cache_of(cache: bool | str | Path | CallCache) -> CallCache | None:
     if isinstance(cache, CallCache):
         return cache
     return CallCache(cache)
-
-
-def scorer_ref(s: Scorer) -> str:
-    """How an experiment file names a scorer: a built-in name or ``module:function``."""
-    if isinstance(s, Judge):
-        return "judge"
-    if isinstance(s, FunctionScorer):
-        module = s.fn.__module__
-        if module.startswith("workbench.scorers"):
-            return s.fn.__name__
-        return f"{module}:{s.fn.__qualname__}"
-    return f"{type(s).__module__}:{type(s).__qualname__}"
 
 
 class _Progress:
@@ -186,8 +174,8 @@ class _Run:
         """Judge calls in the checkpoint of an interrupted run (by cache key)."""
         # judges make their calls through this run's executor: shared cache, budget, limits
         self.scorers: list[Scorer] = [
-            s.bind(self._judge_call, p.golden_set.input_columns)
-            if getattr(s, "uses_models", False) and hasattr(s, "bind") else s
+            s.bind(self._judge_call, p.golden_set.input_columns) if isinstance(s, ModelScorer)
+            and calls_models(s) else s
             for s in p.scorers
         ]
 
@@ -455,7 +443,7 @@ class _Run:
             judges=[JudgeRecord(scorer=s.name, label=s.model.label,
                                 simulated=s.model.simulated, params=s.model.params(),
                                 pricing=pricing(p.judge_pricing[s.name]))
-                    for s in p.scorers if isinstance(s, Judge)],
+                    for s in p.scorers if isinstance(s, ModelScorer) and calls_models(s)],
             settings=RunSettings(repeats=p.repeats, seed=p.seed, budget_usd=p.budget_usd,
                                  concurrency=self.concurrency, cache=self.cache is not None),
             run=RunStats(

@@ -37,12 +37,14 @@ from ._judge import (
     parse_preference,
     parse_verdict,
 )
+from ._registry import ModelScorer, builtin_scorers, calls_models, resolve_scorer, scorer_ref
 from ._scorer import FunctionScorer, Score, Scorer, as_score, scorer
 
 __all__ = [
     "RUBRICS",
     "FunctionScorer",
     "Judge",
+    "ModelScorer",
     "Verdict",
     "VerdictError",
     "judge",
@@ -54,6 +56,8 @@ __all__ = [
     "Scorer",
     "all_fields_match",
     "as_score",
+    "builtin_scorers",
+    "calls_models",
     "contains",
     "exact_match",
     "field_accuracy",
@@ -68,7 +72,9 @@ __all__ = [
     "parse_json_object",
     "refusal",
     "regex_match",
+    "resolve_scorer",
     "rouge_l",
     "scorer",
+    "scorer_ref",
     "token_f1",
 ]

@@ -14,21 +14,18 @@ import html
 from collections.abc import Sequence
 from typing import Any
 
-from workbench import scorers as builtins
 from workbench.datasets import GoldenSet
 from workbench.errors import WorkbenchError
 from workbench.models import SIM_PROFILES, ModelSpec
 from workbench.prompts import PromptVariant
 from workbench.runner import Comparison, Plan, RunHandle, plan, start_compare
-from workbench.scorers import Scorer
+from workbench.scorers import Scorer, builtin_scorers
 
 __all__ = ["BUILTIN_SCORERS", "ComparisonBuilder"]
 
-BUILTIN_SCORERS: dict[str, Scorer] = {
-    s.name: s for s in (builtins.exact_match, builtins.normalized_match, builtins.label_match,
-                        builtins.json_valid, builtins.refusal, builtins.token_f1,
-                        builtins.rouge_l)
-}
+OFFERED = ("exact_match", "normalized_match", "label_match", "json_valid", "refusal", "token_f1",
+           "rouge_l")
+BUILTIN_SCORERS: dict[str, Scorer] = {name: builtin_scorers()[name] for name in OFFERED}
 """Scorers the builder offers (no arguments needed); pass others with ``scorers=``."""
 
 
