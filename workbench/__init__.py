@@ -5,7 +5,9 @@ plotly and ipywidgets only when a feature needs them.
 
 Example:
     >>> import workbench as wb
-    >>> gs = wb.GoldenSet.load("datasets/support_triage/golden.jsonl")  # doctest: +SKIP
+    >>> gs = wb.GoldenSet.load("datasets/support_triage/golden.jsonl")
+    >>> len(gs), gs.name
+    (156, 'support_triage')
 """
 
 from __future__ import annotations
@@ -22,15 +24,16 @@ from workbench._version import __version__  # noqa: E402
 from workbench.errors import ConfigError, DatasetError, WorkbenchError  # noqa: E402
 
 if TYPE_CHECKING:
-    from workbench import charts, reports, scorers, shadow, stats, tracking
-    from workbench._api import (
-        acompare,
-        compare,
-        log_comparison,
-        log_saved,
-        migration_report,
-        shadow_report,
-        shadow_test,
+    from workbench import (
+        charts,
+        experiments,
+        records,
+        reports,
+        scorers,
+        shadow,
+        stats,
+        tracking,
+        workflow,
     )
     from workbench.datasets import CheckReport, GoldenSet
     from workbench.models import ModelSpec, RetryPolicy
@@ -53,6 +56,15 @@ if TYPE_CHECKING:
         plan_sample_size,
     )
     from workbench.tracking import list_comparisons, load_comparison, load_prompt, promote, rollback
+    from workbench.workflow import (
+        acompare,
+        compare,
+        log_comparison,
+        log_saved,
+        migration_report,
+        shadow_report,
+        shadow_test,
+    )
 
 __all__ = [
     "CheckReport",
@@ -101,8 +113,11 @@ __all__ = [
     "ShadowReport",
     "label_agreement",
     "pairwise_outcomes",
+    "experiments",
+    "records",
     "stats",
     "tracking",
+    "workflow",
 ]
 
 # public name -> module that defines it, imported on first attribute access (PEP 562)
@@ -115,8 +130,8 @@ _LAZY = {
     "Comparison": "workbench.runner",
     "Plan": "workbench.runner",
     "plan": "workbench.runner",
-    "compare": "workbench._api",
-    "acompare": "workbench._api",
+    "compare": "workbench.workflow",
+    "acompare": "workbench.workflow",
     "pairwise": "workbench.runner",
     "Score": "workbench.scorers",
     "scorer": "workbench.scorers",
@@ -131,13 +146,13 @@ _LAZY = {
     "PairedComparison": "workbench.stats",
     "plan_sample_size": "workbench.stats",
     "minimum_detectable_effect": "workbench.stats",
-    "log_comparison": "workbench._api",
-    "log_saved": "workbench._api",
-    "migration_report": "workbench._api",
+    "log_comparison": "workbench.workflow",
+    "log_saved": "workbench.workflow",
+    "migration_report": "workbench.workflow",
     "MigrationReport": "workbench.reports",
     "ShadowReport": "workbench.reports",
-    "shadow_test": "workbench._api",
-    "shadow_report": "workbench._api",
+    "shadow_test": "workbench.workflow",
+    "shadow_report": "workbench.workflow",
     "label_agreement": "workbench.stats",
     "pairwise_outcomes": "workbench.stats",
     "load_comparison": "workbench.tracking",
@@ -146,7 +161,8 @@ _LAZY = {
     "rollback": "workbench.tracking",
     "load_prompt": "workbench.tracking",
 }
-_SUBMODULES = {"charts", "reports", "scorers", "shadow", "stats", "tracking"}
+_SUBMODULES = {"charts", "experiments", "records", "reports", "scorers", "shadow", "stats",
+               "tracking", "workflow"}
 
 
 def __getattr__(name: str) -> Any:

@@ -30,7 +30,7 @@ from typing import Any
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 import workbench.cli  # noqa: E402, F401 - preloaded by the fork server
-import workbench.runner._config  # noqa: E402, F401
+import workbench.experiments  # noqa: E402, F401
 from workbench.models._litellm import litellm  # noqa: E402
 
 litellm()  # the 3-4 s import, paid once by the fork server

@@ -168,7 +168,7 @@ def _context() -> Any:
     if _FORKSERVER is None:
         os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # before litellm loads
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["litellm", "workbench.cli", "workbench.runner._config",
+        ctx.set_forkserver_preload(["litellm", "workbench.cli", "workbench.experiments",
                                     "workbench.models._litellm", "workbench.testing"])
         _FORKSERVER = ctx
     return _FORKSERVER

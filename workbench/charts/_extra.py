@@ -46,9 +46,21 @@ def cost_breakdown(comparison: Comparison, *, per_requests: int = 1000,
     completion segment and says so in the hover.
 
     Example:
-        >>> fig = cost_breakdown(cmp, per_requests=10_000)  # doctest: +SKIP
-        >>> [t.name for t in fig.data]  # doctest: +SKIP
-        ['prompt', 'completion', 'judge']
+        Two priced models on 40 cases of a comparison built by hand (``wb.compare`` records
+        the tokens and each model's prices):
+
+        >>> import workbench as wb
+        >>> from workbench.records import GoldenSetRef, ModelRecord, PricingRecord, RunRecord
+        >>> models = [ModelRecord(label=label, pricing=PricingRecord(input_per_1m=p,
+        ...                                                          output_per_1m=5 * p))
+        ...           for label, p in (("large", 4.0), ("small", 1.0))]
+        >>> results = pd.DataFrame({"case_id": [f"c{i:02d}" for i in range(40)] * 2,
+        ...     "model": ["large"] * 40 + ["small"] * 40, "variant": "v1",
+        ...     "prompt_tokens": 400, "completion_tokens": 20, "judge_cost_usd": 0.0})
+        >>> record = RunRecord(golden_set=GoldenSetRef(name="toy", digest=""), models=models)
+        >>> fig = cost_breakdown(wb.Comparison(results, record), per_requests=10_000)
+        >>> [(t.name, t.x) for t in fig.data]   # dollars per 10,000 requests: large, small
+        [('prompt', (16.0, 4.0)), ('completion', (4.0, 1.0)), ('judge', (0.0, 0.0))]
     """
     import plotly.graph_objects as go
 
@@ -120,8 +132,23 @@ def agreement_matrix(calibration: Calibration, *, template: Template = None,
     row (of the outputs people gave that label); the title gives Cohen's kappa with its CI.
 
     Example:
-        >>> cal = wb.calibrate(cmp, "datasets/grounded_qa/human_labels.csv")  # doctest: +SKIP
-        >>> fig = agreement_matrix(cal, simulated=True)  # doctest: +SKIP
+        A 1–5 judge (scores stored as 0–1) against one reviewer on five outputs; a notebook
+        calls ``wb.calibrate(cmp, "datasets/grounded_qa/human_labels.csv")`` instead:
+
+        >>> import workbench as wb
+        >>> outputs = ["about 2 hours", "PDF and CSV", "not in the page", "Paris", "3 seats"]
+        >>> results = pd.DataFrame({"case_id": ["q1", "q2", "q3", "q4", "q5"], "model": "m",
+        ...     "variant": "v", "repeat": 0, "output": outputs,
+        ...     "score.judge": [1.0, 0.75, 0.0, 1.0, 0.5]})
+        >>> labels = results[["case_id", "model", "variant", "repeat"]].assign(
+        ...     scorer="judge", reviewer="ana", label=[5, 4, 2, 5, 3],
+        ...     output_sha256=[wb.stats.output_sha256(o) for o in outputs])
+        >>> cal = wb.calibrate(results, labels, scale=(1, 5))
+        >>> fig = agreement_matrix(cal, simulated=True)
+        >>> fig.data[0].x
+        ('1', '2', '3', '4', '5')
+        >>> fig.data[0].z[1]   # human 2: the judge said 1
+        [1.0, 0.0, 0.0, 0.0, 0.0]
     """
     import plotly.graph_objects as go
 

@@ -14,7 +14,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,9 +22,7 @@ import pandas as pd
 from workbench.errors import DatasetError
 
 from ._canonical import to_python
-
-if TYPE_CHECKING:
-    from ._golden import GoldenSet
+from ._view import GoldenSetView
 
 __all__ = ["CheckReport", "check_sets", "normalize_text"]
 
@@ -89,16 +87,14 @@ def _columns(df: pd.DataFrame, columns: Sequence[str]) -> list[list[str]]:
 
 
 def _other_columns(
-    gs: GoldenSet, other: GoldenSet | pd.DataFrame
+    gs: GoldenSetView, other: GoldenSetView | pd.DataFrame
 ) -> tuple[str, list[str], list[list[str]], list[list[str]]]:
     """Name, ids and the comparable columns (ours, theirs) for a leakage check."""
-    from ._golden import GoldenSet
-
-    if isinstance(other, GoldenSet):
-        name, df, candidates = other.name, other.df, other.input_columns
-    else:
+    if isinstance(other, pd.DataFrame):
         name, df = "the given DataFrame", other
         candidates = [c for c in df.columns if c not in ("id", "expected")]
+    else:  # a GoldenSet
+        name, df, candidates = other.name, other.df, other.input_columns
     ids = (
         df["id"].astype(str).tolist()
         if "id" in df.columns
@@ -479,8 +475,8 @@ def _first_of_each(keys: list[tuple[str, ...]]) -> tuple[list[int], list[int]]:
 
 
 def check_sets(
-    gs: GoldenSet,
-    other: GoldenSet | pd.DataFrame | None,
+    gs: GoldenSetView,
+    other: GoldenSetView | pd.DataFrame | None,
     threshold: float,
     progress: bool | None = None,
 ) -> CheckReport:
@@ -503,7 +499,8 @@ def check_sets(
 
 
 def _check_sets(
-    gs: GoldenSet, other: GoldenSet | pd.DataFrame | None, threshold: float, bar: _Progress
+    gs: GoldenSetView, other: GoldenSetView | pd.DataFrame | None, threshold: float,
+    bar: _Progress
 ) -> CheckReport:
     ids = gs.ids
     bar.phase("normalizing", len(gs.input_columns))

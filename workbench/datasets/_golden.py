@@ -4,65 +4,35 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import tempfile
-import unicodedata
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
 from workbench._version import __version__
 from workbench._yaml import problems_of
-from workbench.errors import DatasetError, Problem, location
+from workbench.errors import DatasetError, location
 
-from ._canonical import canonical_value, digest_of, to_python
+from ._canonical import digest_of, to_python
 from ._io import RawRows, check_values, read_rows
 from ._manifest import (
-    NAME_PATTERN,
     FrozenRecord,
     Manifest,
     read_manifest,
     sidecar_path,
     validate_manifest,
 )
+from ._sampling import draw
+from ._validate import RESERVED, check_name, name_from_file, validate_rows
 
 if TYPE_CHECKING:
     from ._check import CheckReport
 
 __all__ = ["GoldenSet"]
-
-RESERVED = ("id", "expected")
-
-
-def name_from_file(stem: str) -> str:
-    """A safe golden-set name from a file stem: ``"golden set (v2)"`` → ``"golden_set_v2"``.
-
-    Names appear in MLflow, reports and file names, so they keep to letters, digits, ``_``,
-    ``.`` and ``-`` (accents dropped, every other run of characters becomes one ``_``).
-
-    Example:
-        >>> name_from_file("Café golden set (v2)")
-        'Cafe_golden_set_v2'
-    """
-    ascii_text = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
-    name = re.sub(r"[^A-Za-z0-9_.\-]+", "_", ascii_text).strip("._-")
-    return name[:120].rstrip("._-") or "golden_set"
-
-
-def _check_name(name: str, where: str) -> str:
-    if not isinstance(name, str) or not re.fullmatch(NAME_PATTERN, name) or len(name) > 120:
-        raise DatasetError(
-            f"the name {name!r} is not usable: names appear in MLflow, reports and file names",
-            where=where,
-            fix=f"Use letters, digits, '_', '.' and '-' (at most 120), e.g. "
-            f"{name_from_file(str(name))!r}.",
-        )
-    return name
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -77,167 +47,6 @@ def _write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def _kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, dict):
-        return "JSON object"
-    if isinstance(value, list):
-        return "JSON array"
-    return type(value).__name__
-
-
-def _validate(raw: RawRows, slices: Sequence[str], manifest: Path | None) -> pd.DataFrame:
-    """Check ids, types and slices of raw records; return the table or raise every problem."""
-    if not raw.records:
-        raise DatasetError(
-            "the file has no rows", where=str(raw.path), fix="A golden set needs at least one row."
-        )
-    columns: dict[str, None] = {}
-    for record in raw.records:
-        columns.update(dict.fromkeys(record))
-    problems: list[Problem] = []
-    if "id" not in columns:
-        raise DatasetError(
-            f"no 'id' column (columns are {list(columns)})",
-            where=str(raw.path),
-            fix="Every row needs a unique, non-empty 'id'; add one or rename your key column.",
-        )
-
-    # ids: present, scalar, unique
-    first_seen: dict[str, int] = {}
-    ids: list[str | None] = []
-    for i, record in enumerate(raw.records):
-        value = record.get("id")
-        case_id = canonical_value(value) if not isinstance(value, (dict, list)) else None
-        ids.append(case_id)
-        if case_id is None:
-            what = (
-                "the row has no 'id'" if value in (None, "") else "the id must be text or a number"
-            )
-            problems.append(
-                Problem(
-                    raw.where(i), what, "Give every row a unique, non-empty id (e.g. 'case-0001')."
-                )
-            )
-        elif case_id in first_seen:
-            j = first_seen[case_id]
-            problems.append(
-                Problem(
-                    raw.where(i),
-                    f"duplicate id {case_id!r} (first seen on {raw.unit} {raw.lines[j]})",
-                    "Ids must be unique; rename one of them or run GoldenSet.check() on the "
-                    "file's rows to list near-duplicates.",
-                )
-            )
-        else:
-            first_seen[case_id] = i
-
-    # types: flat records, one type per column (text and numbers may mix in 'expected')
-    for column in columns:
-        if column == "id":
-            continue
-        kinds: dict[str, int] = {}
-        for i, record in enumerate(raw.records):
-            value = record.get(column)
-            if value is None:
-                continue
-            kind = _kind(value)
-            if column == "expected" and kind in ("text", "number"):
-                kind = "text or number"
-            kinds.setdefault(kind, i)
-        nested = [k for k in kinds if k.startswith("JSON") and column != "expected"]
-        if nested:
-            i = kinds[nested[0]]
-            problems.append(
-                Problem(
-                    raw.where(i, ids[i]),
-                    f"column {column!r} holds a {nested[0]}",
-                    "Rows must be flat records: only 'expected' may hold nested JSON. Split it "
-                    "into separate columns or store it as a string.",
-                )
-            )
-        elif len(kinds) > 1:
-            (k1, i1), (k2, i2) = sorted(kinds.items(), key=lambda kv: kv[1])[:2]
-            problems.append(
-                Problem(
-                    raw.where(i2, ids[i2]),
-                    f"column {column!r} mixes types: {k1} on {raw.unit} {raw.lines[i1]} "
-                    f"but {k2} here",
-                    "Use one type per column (quote numbers that are identifiers or labels).",
-                )
-            )
-
-    # slices: declared columns exist and every row has a value
-    declared_in = f"the manifest {manifest}" if manifest else "slices=[...]"
-    for name in slices:
-        if name in RESERVED:
-            problems.append(
-                Problem(
-                    str(raw.path),
-                    f"{name!r} cannot be a slice column",
-                    f"Remove it from {declared_in}.",
-                )
-            )
-        elif name not in columns:
-            problems.append(
-                Problem(
-                    str(raw.path),
-                    f"unknown slice column {name!r}; the columns are {list(columns)}",
-                    f"Fix the name in {declared_in} or add the column to the data.",
-                )
-            )
-        else:
-            for i, record in enumerate(raw.records):
-                value = record.get(name)
-                if canonical_value(value) is None or isinstance(value, (dict, list)):
-                    problems.append(
-                        Problem(
-                            raw.where(i, ids[i]),
-                            f"slice column {name!r} has no value"
-                            if value in (None, "")
-                            else f"slice column {name!r} must hold a label, not JSON",
-                            "Every row needs a label in each slice column (use e.g. 'unknown').",
-                        )
-                    )
-                    break
-    inputs = [c for c in columns if c not in RESERVED and c not in slices]
-    if not inputs:
-        problems.append(
-            Problem(
-                str(raw.path),
-                "no input columns: every column is the id, 'expected' or a slice",
-                "Add the columns your prompt templates use (e.g. 'question').",
-            )
-        )
-    if problems:
-        raise DatasetError.from_problems(problems)
-
-    df = pd.DataFrame.from_records(raw.records, columns=list(columns))
-    df["id"] = pd.Series(ids, dtype="str")
-    for name in slices:
-        df[name] = pd.Series([canonical_value(v) for v in df[name]], dtype="str")
-    if "expected" in df.columns:
-        df["expected"] = pd.Series(
-            [r.get("expected") for r in raw.records], dtype=object, index=df.index
-        )
-    return df
-
-
-def _allocate(sizes: pd.Series, n: int) -> pd.Series:
-    """Split n over strata in proportion to their sizes (largest-remainder rounding)."""
-    quotas = sizes / sizes.sum() * n
-    counts: pd.Series = np.floor(quotas).astype(int)
-    short = n - int(counts.sum())
-    order = (quotas - counts).sort_values(ascending=False, kind="stable").index[:short]
-    counts.loc[order] += 1
-    return counts
-
-
 class GoldenSet:
     """A frozen, versioned table of evaluation cases: ids, inputs, expected answers, slices.
 
@@ -245,9 +54,9 @@ class GoldenSet:
     validate everything before any model is called.
 
     Example:
-        >>> gs = GoldenSet.load("datasets/support_triage/golden.jsonl")  # doctest: +SKIP
-        >>> len(gs), gs.digest[:15], gs.slices  # doctest: +SKIP
-        (156, 'sha256:96a3455', ['intent', 'difficulty', 'risk_tier', 'language'])
+        >>> gs = GoldenSet.load("datasets/support_triage/golden.jsonl")
+        >>> len(gs), gs.digest[:15], gs.slices
+        (156, 'sha256:96a34555', ['intent', 'difficulty', 'risk_tier', 'language'])
     """
 
     def __init__(
@@ -295,16 +104,23 @@ class GoldenSet:
             DatasetError: naming the file, line and fix for every problem found.
 
         Example:
-            >>> gs = GoldenSet.load("cases.csv", slices=["difficulty"])  # doctest: +SKIP
+            The shipped triage set with only one of the slices its manifest declares (a CSV
+            or Parquet file loads the same way):
+
+            >>> gs = GoldenSet.load("datasets/support_triage/golden.jsonl", slices=["difficulty"])
+            >>> gs.name, gs.slices
+            ('support_triage', ['difficulty'])
+            >>> "intent" in gs.input_columns   # a column that is no slice is an input
+            True
         """
         path = Path(path)
         manifest_path = sidecar_path(path)
         manifest = read_manifest(manifest_path) if manifest_path else None
         declared = list(slices) if slices is not None else (manifest.slices if manifest else [])
         if name is not None:
-            _check_name(name, f"GoldenSet.load({str(path)!r}, name=...)")
+            check_name(name, f"GoldenSet.load({str(path)!r}, name=...)")
         raw = read_rows(path)
-        df = _validate(raw, declared, manifest_path if slices is None else None)
+        df = validate_rows(raw, declared, manifest_path if slices is None else None)
         gs = cls(
             df,
             name=name or (manifest.name if manifest else name_from_file(path.stem)),
@@ -362,7 +178,7 @@ class GoldenSet:
         if problems:
             raise DatasetError.from_problems(problems)
         return cls(
-            _validate(raw, list(slices), None),
+            validate_rows(raw, list(slices), None),
             name=name,
             slices=slices,
             routable=routable,
@@ -453,8 +269,13 @@ class GoldenSet:
         rounding). The draw depends only on the rows, not on their order in the file.
 
         Example:
-            >>> few_shot = gs.sample(4, seed=1)  # doctest: +SKIP
-            >>> dev = gs.sample(60, stratify=["difficulty"], seed=0)  # doctest: +SKIP
+            >>> gs = GoldenSet.load("datasets/support_triage/golden.jsonl")
+            >>> few_shot = gs.sample(4, seed=1)
+            >>> few_shot.ids
+            ['tri-0025', 'tri-0085', 'tri-0129', 'tri-0131']
+            >>> dev = gs.sample(60, stratify=["difficulty"], seed=0)
+            >>> dev.slice_counts()["difficulty"], gs.slice_counts()["difficulty"]
+            ({'easy': 22, 'hard': 17, 'medium': 21}, {'easy': 56, 'hard': 45, 'medium': 55})
         """
         chosen = self._draw(n, stratify, seed, what="sample")
         return self._subset(self._df.loc[sorted(chosen)], f"{self._name}.sample-{n}-seed{seed}")
@@ -465,7 +286,10 @@ class GoldenSet:
         """Split into (dev, holdout) sets; ``holdout`` is the holdout's share of the rows.
 
         Example:
-            >>> dev, holdout = gs.split(0.25, stratify=["intent"], seed=7)  # doctest: +SKIP
+            >>> gs = GoldenSet.load("datasets/support_triage/golden.jsonl")
+            >>> dev, holdout = gs.split(0.25, stratify=["intent"], seed=7)
+            >>> len(dev), len(holdout), holdout.slice_counts()["intent"]["billing"]
+            (117, 39, 4)
         """
         if not 0 < holdout < 1:
             raise DatasetError(
@@ -482,32 +306,8 @@ class GoldenSet:
         )
 
     def _draw(self, n: int, stratify: Sequence[str] | None, seed: int, what: str) -> list[int]:
-        where = f"GoldenSet {self._name!r}.{what}"
-        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or not 1 <= n <= len(self):
-            raise DatasetError(
-                f"cannot draw {n!r} cases from {len(self)}",
-                where=where,
-                fix=f"Pass an integer between 1 and {len(self)}.",
-            )
-        strata = list(stratify or [])
-        unknown = [c for c in strata if c not in self._df.columns]
-        if unknown:
-            raise DatasetError(
-                f"unknown stratify column(s) {unknown}; the columns are {list(self._df.columns)}",
-                where=where,
-                fix="Stratify by slice columns such as " + (", ".join(self._slices) or "'label'"),
-            )
-        rng = np.random.default_rng(seed)
-        ordered = self._df.sort_values("id", kind="stable")
-        if not strata:
-            return [int(i) for i in rng.permutation(ordered.index.to_numpy())[:n]]
-        keys = ordered[strata].map(lambda v: canonical_value(v) or "").agg("\x1f".join, axis=1)
-        counts = _allocate(keys.value_counts().sort_index(), n)
-        chosen: list[int] = []
-        for key, k in counts.items():
-            members = keys.index[keys == key].to_numpy()
-            chosen.extend(int(i) for i in rng.permutation(members)[: int(k)])
-        return chosen
+        return draw(self._df, n, stratify, seed, where=f"GoldenSet {self._name!r}.{what}",
+                    slices=self._slices)
 
     # ------------------------------------------------------------------ checks
     def check(
@@ -532,8 +332,14 @@ class GoldenSet:
             progress: show a progress bar (default: only in a terminal or notebook).
 
         Example:
-            >>> report = gs.check(against="train.jsonl")  # doctest: +SKIP
-            >>> report.findings.query("check == 'leakage'")  # doctest: +SKIP
+            Few-shot examples drawn from the set itself leak into it (a training file is
+            checked the same way: ``gs.check(against="train.jsonl")``):
+
+            >>> gs = GoldenSet.load("datasets/support_triage/golden.jsonl")
+            >>> report = gs.check(against=gs.sample(4, seed=1).df)
+            >>> leaks = report.findings.query("check == 'leakage'")
+            >>> leaks["id"].tolist(), leaks["match"].unique().tolist()
+            (['tri-0025', 'tri-0085', 'tri-0129', 'tri-0131'], ['exact'])
         """
         from ._check import check_sets
 
@@ -558,8 +364,14 @@ class GoldenSet:
             The path of the written JSONL file.
 
         Example:
-            >>> gs.freeze("frozen/")  # doctest: +SKIP
-            PosixPath('frozen/support_triage.jsonl')
+            >>> import tempfile
+            >>> gs = GoldenSet.load("datasets/support_triage/golden.jsonl")
+            >>> with tempfile.TemporaryDirectory() as tmp:
+            ...     path = gs.freeze(tmp)
+            ...     print(sorted(p.name for p in path.parent.iterdir()))
+            ...     print(GoldenSet.load(path).digest == gs.digest)   # the frozen copy verifies
+            ['support_triage.jsonl', 'support_triage.yaml']
+            True
         """
         directory = Path(directory)
         where = f"GoldenSet {self._name!r}.freeze"
@@ -567,7 +379,7 @@ class GoldenSet:
             raise DatasetError(f"the stem {stem!r} is not a plain file name", where=where,
                                fix="Give a name without folders, e.g. stem='triage_v2'.")
         stem = stem or self._name
-        _check_name(self._name, where)
+        check_name(self._name, where)
         try:
             manifest = Manifest(
                 name=self._name,

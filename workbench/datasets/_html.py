@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ._canonical import to_python
-
-if TYPE_CHECKING:
-    from ._golden import GoldenSet
+from ._view import GoldenSetView
 
 _TEMPLATE = """
 <div class="workbench-goldenset">
@@ -48,7 +44,7 @@ def _cell(value: object, width: int = 80) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def golden_set_html(gs: GoldenSet, head: int = 5) -> str:
+def golden_set_html(gs: GoldenSetView, head: int = 5) -> str:
     """Render size, digest, slice counts and the first rows as HTML (all values escaped)."""
     from jinja2 import Environment
 

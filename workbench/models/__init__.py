@@ -13,8 +13,18 @@ Example:
     'openai/gpt-4o-mini'
 """
 
-from ._cache import CallCache, default_cache_dir
-from ._executor import RetryPolicy
+from ._cache import CallCache, cache_key, default_cache_dir
+from ._engine import engine_loop, run_async, run_sync, submit
+from ._executor import (
+    CONFIG_ERRORS,
+    BudgetExhausted,
+    BudgetLedger,
+    CallExecutor,
+    CallRequest,
+    CallResult,
+    RetryPolicy,
+    blank,
+)
 from ._judge_format import (
     REASON_KEY,
     SCORE_KEY,
@@ -29,10 +39,27 @@ from ._judge_format import (
     strip_evaluated,
     verdict_reply,
 )
+from ._litellm import litellm, litellm_version
+from ._secrets import redact as redact_secrets
 from ._spec import ModelSpec, Pricing
 from .sim import SIM_PROFILES, SimProfile, SimReply, is_simulated, simulate
 
 __all__ = [
+    "CONFIG_ERRORS",
+    "BudgetExhausted",
+    "BudgetLedger",
+    "CallExecutor",
+    "CallRequest",
+    "CallResult",
+    "blank",
+    "cache_key",
+    "engine_loop",
+    "litellm",
+    "litellm_version",
+    "redact_secrets",
+    "run_async",
+    "run_sync",
+    "submit",
     "REASON_KEY",
     "SCORE_KEY",
     "SIM_PROFILES",

@@ -64,7 +64,8 @@ def _shutdown(loop: asyncio.AbstractEventLoop, thread: threading.Thread) -> None
     thread.join(2)
 
 
-def _submit(coro: Coroutine[Any, Any, T]) -> Future[T]:
+def submit(coro: Coroutine[Any, Any, T]) -> Future[T]:
+    """Schedule a coroutine on the engine loop and return its future at once."""
     loop = engine_loop()
     if threading.current_thread() is _thread:
         coro.close()
@@ -78,7 +79,7 @@ def run_sync(coro: Coroutine[Any, Any, T], *, interrupt: Callable[[], None] | No
     On Ctrl-C (or a Jupyter interrupt) ``interrupt`` is called on the engine loop, so the work
     can stop cleanly and return what it has; a second Ctrl-C abandons it.
     """
-    future = _submit(coro)
+    future = submit(coro)
     try:
         return future.result()
     except KeyboardInterrupt:
@@ -97,7 +98,7 @@ async def run_async(
     When the awaiting task is cancelled, ``interrupt`` is called on the engine loop and the
     cancellation propagates.
     """
-    future = _submit(coro)
+    future = submit(coro)
     try:
         return await asyncio.wrap_future(future)
     except asyncio.CancelledError:

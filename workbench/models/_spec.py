@@ -105,8 +105,14 @@ class ModelSpec:
             the values never enter the spec, results, logs or reports.
 
     Example:
-        >>> ModelSpec("openai/gpt-4o-mini", temperature=0).pricing().input_per_1m  # doctest: +SKIP
-        0.15
+        A real model's price comes from the installed litellm's local cost map (e.g. 0.15 for
+        ``ModelSpec("openai/gpt-4o-mini").pricing().input_per_1m``); a simulated model has its
+        own made-up price, and an override wins over both:
+
+        >>> ModelSpec("sim/small", temperature=0).pricing().input_per_1m
+        0.4
+        >>> ModelSpec("openai/m", input_price_per_1m=0.15, output_price_per_1m=0.6).pricing()
+        Pricing(input_per_1m=0.15, output_per_1m=0.6, source='override')
         >>> ModelSpec("openai/m", api_base="https://me:hunter2@proxy.example/v1?key=abc")
         ModelSpec(id='openai/m', api_base='https://***@proxy.example/v1?key=***')
     """

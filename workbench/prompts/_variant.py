@@ -20,8 +20,7 @@ from typing import Any
 from jinja2 import TemplateSyntaxError, UndefinedError, meta, nodes
 from jinja2.exceptions import SecurityError
 
-from workbench.datasets import GoldenSet
-from workbench.datasets._canonical import to_python
+from workbench.datasets import GoldenSet, to_python
 from workbench.errors import ConfigError
 
 from ._sandbox import RenderLimits, TemplateLimitError, compile_template, refused_tags

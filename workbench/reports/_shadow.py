@@ -28,19 +28,16 @@ from workbench.stats import (
     win_share,
 )
 
-from ._migration import (
-    Report,
-    _clean,
-    _cost,
-    _golden_set,
-    _latency,
-    _rates,
-    _text,
+from ._report import Report, as_text, json_safe, word_diff
+from ._sections import (
+    cost_section,
     decision_fields,
+    golden_set_of,
+    latency_section,
     quality_rows,
-    word_diff,
+    rates_section,
+    repro_section,
 )
-from ._migration import _repro as _migration_repro
 
 __all__ = ["ShadowExample", "ShadowReport", "default_shadow_gates", "shadow_report"]
 
@@ -91,7 +88,7 @@ class ShadowReport(Report):
 
 def _share_row(group: str, value: str, outcomes: pd.Series) -> dict[str, Any]:
     ws = win_share(list(outcomes))
-    row: dict[str, Any] = _clean({
+    row: dict[str, Any] = json_safe({
         "group": group, "value": value, "n": ws.n, "wins": ws.wins, "ties": ws.ties,
         "losses": ws.losses, "share": ws.share, "low": ws.low, "high": ws.high})
     return row
@@ -156,7 +153,7 @@ def shadow_report(
         banner.append("default shadow gates (no gates file given): win share lower bound ≥ "
                       "0.45, no JSON-format regression beyond 0.01, error rate ≤ 5%")
 
-    gs = _golden_set(comparison)
+    gs = golden_set_of(comparison)
     slice_names = gs.slices if gs is not None else []
     res = comparison.results
     served_rows, cand_rows = (_first_repeat(res, cfg) for cfg in (inc, cand))
@@ -169,15 +166,15 @@ def shadow_report(
         outcomes = pairwise_outcomes(pairwise, comparison, cand, errors=config.errors)
         ws = win_share(list(outcomes), alpha=config.alpha)
         attrs = pairwise.attrs
-        pw_info = _clean({"judged": True, **ws.to_dict(),
-                          "judge": attrs.get("judge") or shadow.judge,
-                          "rubric": attrs.get("rubric") or shadow.rubric,
-                          "simulated_judge": attrs.get("simulated_judge"),
-                          "consistency_rate": attrs.get("consistency_rate"),
-                          "judge_cost_usd": attrs.get("judge_cost_usd"),
-                          "judge_errors": int(pairwise["outcome"].isna().sum()),
-                          "failed_candidate": len(outcomes) - int(pairwise["outcome"].notna()
-                                                                  .sum())})
+        pw_info = json_safe({"judged": True, **ws.to_dict(),
+                             "judge": attrs.get("judge") or shadow.judge,
+                             "rubric": attrs.get("rubric") or shadow.rubric,
+                             "simulated_judge": attrs.get("simulated_judge"),
+                             "consistency_rate": attrs.get("consistency_rate"),
+                             "judge_cost_usd": attrs.get("judge_cost_usd"),
+                             "judge_errors": int(pairwise["outcome"].isna().sum()),
+                             "failed_candidate": len(outcomes) - int(pairwise["outcome"].notna()
+                                                                     .sum())})
         for name in slice_names:
             col = f"slice.{name}"
             values = served_rows[col].reindex(outcomes.index).astype(str)
@@ -191,15 +188,15 @@ def shadow_report(
         **decision_fields(decision, default), banner=banner,
         errors_rule=("failed candidate calls score 0 and count as pairwise losses"
                      if config.errors == "zero" else "pairs with a failed call are dropped"),
-        log=_clean(shadow.model_dump(exclude={"pairwise", "pairwise_summary"})),
+        log=json_safe(shadow.model_dump(exclude={"pairwise", "pairwise_summary"})),
         pairwise=pw_info, win_by=win_by, over_time=over_time,
         quality=quality_rows(paired),
-        agreement=[_clean(r) for r in agree[agree.slice == "(all)"].to_dict("records")],
-        agreement_slices=[_clean(r) for r in agree[agree.slice != "(all)"].to_dict("records")],
+        agreement=[json_safe(r) for r in agree[agree.slice == "(all)"].to_dict("records")],
+        agreement_slices=[json_safe(r) for r in agree[agree.slice != "(all)"].to_dict("records")],
         label_changes=[(str(k), int(n)) for k, n in agree.attrs.get("changes", [])],
-        cost=_cost(summary, paired, cand, inc, monthly),
-        latency=_latency(summary, paired, cand, inc),
-        rates=_rates(summary, comparison, paired, cand, inc),
+        cost=cost_section(summary, paired, cand, inc, monthly),
+        latency=latency_section(summary, paired, cand, inc),
+        rates=rates_section(summary, comparison, paired, cand, inc),
         examples=_examples(pairwise, served_rows, cand_rows, gs, slice_names, examples),
         reproducibility=_repro(comparison, config, rebuild_command),
         figures=_figures(comparison, paired, outcomes, served_rows, slice_names, period,
@@ -225,15 +222,15 @@ def _over_time(served: pd.DataFrame, cand: pd.DataFrame, outcomes: pd.Series, pe
         row = _share_row(period, value, outcomes.reindex(ids).dropna()) if len(outcomes) else {
             "group": period, "value": value}
         c = cand.reindex(ids)
-        row.update(_clean({
+        row.update(json_safe({
             "requests": len(ids),
             "candidate_errors": int(c["error_type"].notna().sum()),
             "latency_p95_served": float(np.nanpercentile(served.loc[ids, "latency_s"], 95)),
             "latency_p95_candidate": float(np.nanpercentile(c["latency_s"].astype(float), 95))
             if c["latency_s"].notna().any() else None}))
         if "score.json_valid" in served:
-            row["json_valid_served"] = _clean(float(served.loc[ids, "score.json_valid"].mean()))
-            row["json_valid_candidate"] = _clean(float(c["score.json_valid"].fillna(0).mean()))
+            row["json_valid_served"] = json_safe(float(served.loc[ids, "score.json_valid"].mean()))
+            row["json_valid_candidate"] = json_safe(float(c["score.json_valid"].fillna(0).mean()))
         rows.append(row)
     return rows
 
@@ -250,12 +247,12 @@ def _examples(pairwise: pd.DataFrame | None, served: pd.DataFrame, cand: pd.Data
         for row in chosen.to_dict("records"):
             case = str(row["case_id"])
             data = records.get(case, {})
-            served_out = _text(served.at[case, "output"]) if case in served.index else ""
-            cand_out = _text(cand.at[case, "output"]) if case in cand.index else ""
+            served_out = as_text(served.at[case, "output"]) if case in served.index else ""
+            cand_out = as_text(cand.at[case, "output"]) if case in cand.index else ""
             out.append(ShadowExample(
                 case_id=case, kind=kind,
-                request={c: _text(data.get(c)) for c in columns if data.get(c) is not None},
-                slices={s: _text(data.get(s)) for s in slice_names},
+                request={c: as_text(data.get(c)) for c in columns if data.get(c) is not None},
+                slices={s: as_text(data.get(s)) for s in slice_names},
                 served_output=served_out, candidate_output=cand_out,
                 verdicts=(f"candidate shown first: {row['verdict_candidate_first']}; "
                           f"production shown first: {row['verdict_incumbent_first']}"),
@@ -270,7 +267,7 @@ def _repro(comparison: Comparison, config: Gates, command: str | None) -> dict[s
         cand = comparison.record.roles.candidate or ("?", "?")
         command = (f"workbench shadow --log {shlex.quote(shadow.log if shadow else '?')} "
                    f"--candidate {shlex.quote(str(cand[0]))} --out shadow_report.html")
-    out: dict[str, Any] = {**_migration_repro(comparison, config, command),
+    out: dict[str, Any] = {**repro_section(comparison, config, command),
                            "judge": shadow.judge if shadow else None,
                            "rubric": shadow.rubric if shadow else None}
     return out

@@ -2,27 +2,20 @@
 
 Example:
     >>> import workbench as wb
-    >>> gs = wb.GoldenSet.load("datasets/support_triage/golden.jsonl")  # doctest: +SKIP
-    >>> wb.plan(gs, ["sim/large"], [wb.PromptVariant("t", user="{{ message }}")])  # doctest: +SKIP
+    >>> gs = wb.GoldenSet.load("datasets/support_triage/golden.jsonl")
+    >>> wb.plan(gs, ["sim/large"], [wb.PromptVariant("t", user="{{ message }}")]).calls
+    156
 """
 
+from ._compare import RunHandle, acompare, compare, run_plan, start_compare
 from ._comparison import RESULT_COLUMNS, Comparison
 from ._errors import DamagedSaveError, RunError
 from ._health import error_breakdown
 from ._pairwise import PairwiseTable, pairwise
-from ._plan import Cell, Plan, plan
-from ._run import (
-    FAIL_FAST_AFTER,
-    SKIPPED,
-    RecordedConfig,
-    RunHandle,
-    acompare,
-    compare,
-    run_plan,
-    start_compare,
-)
+from ._plan import Cell, Leakage, Plan, plan
+from ._run import FAIL_FAST_AFTER, SKIPPED, RecordedConfig
 
 __all__ = ["FAIL_FAST_AFTER", "RESULT_COLUMNS", "SKIPPED", "Cell", "Comparison",
-           "DamagedSaveError", "PairwiseTable", "Plan", "RecordedConfig", "RunError", "RunHandle",
-           "acompare", "compare", "error_breakdown", "pairwise", "plan", "run_plan",
+           "DamagedSaveError", "Leakage", "PairwiseTable", "Plan", "RecordedConfig", "RunError",
+           "RunHandle", "acompare", "compare", "error_breakdown", "pairwise", "plan", "run_plan",
            "start_compare"]

@@ -148,7 +148,11 @@ class Comparison:
         evaluated by only one side stay in the table; paired statistics use the shared ones.
 
         Example:
-            >>> both = candidate_cmp.merge(wb.load_comparison(incumbent_run_id))  # doctest: +SKIP
+            >>> large = cmp.results[cmp.results.model == "sim/large"]
+            >>> fast = cmp.results[cmp.results.model == "sim/fast"]
+            >>> a, b = wb.Comparison(large, cmp.record), wb.Comparison(fast, cmp.record)
+            >>> len(a.merge(b).results) == len(cmp.results)
+            True
         """
         mine, theirs = self.record.golden_set, other.record.golden_set
         if mine.digest != theirs.digest:
@@ -255,7 +259,14 @@ class Comparison:
         ``df.attrs`` records the interval method per scorer and how errors were counted.
 
         Example:
-            >>> cmp.summary()[["n_cases", "label_match", "label_match_low"]]  # doctest: +SKIP
+            >>> table = cmp.summary()[["n_cases", "intent", "intent_failed"]].round(3)
+            >>> table  # doctest: +NORMALIZE_WHITESPACE
+                               n_cases  intent  intent_failed
+            model     variant
+            sim/large terse         12   0.750              0
+                      json          12   0.667              0
+            sim/fast  terse         12   0.583              0
+                      json          12   0.500              0
         """
         if errors not in ("zero", "drop"):
             raise ConfigError(f"errors={errors!r}", fix='Use errors="zero" or errors="drop".')
@@ -406,7 +417,10 @@ class Comparison:
         :meth:`load` notices a folder that mixes two saves.
 
         Example:
-            >>> cmp.save("runs/triage-2026-11-25")  # doctest: +SKIP
+            >>> import tempfile
+            >>> folder = cmp.save(tempfile.mkdtemp())
+            >>> wb.Comparison.load(folder).results.equals(cmp.results)
+            True
         """
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
@@ -487,7 +501,8 @@ class Comparison:
         """The experiment file (YAML) that reproduces this comparison; written to ``path``.
 
         Example:
-            >>> print(cmp.to_config("experiments/triage.yaml"))  # doctest: +SKIP
+            >>> print(cmp.to_config().splitlines()[0])
+            # Reproduces a workbench comparison (written by Comparison.to_config)
         """
         text = experiment_yaml(self.record, base=Path(path).parent if path else None)
         if path is not None:

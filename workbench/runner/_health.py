@@ -23,7 +23,10 @@ def error_breakdown(cmp: Comparison) -> pd.DataFrame:
     message. Configurations without errors have ``top_error`` None.
 
     Example:
-        >>> error_breakdown(cmp)[["model", "variant", "error_rate", "top_error"]]  # doctest: +SKIP
+        >>> error_breakdown(cmp)[["model", "variant", "calls", "errors", "top_error"]].head(2)
+              model variant  calls  errors top_error
+        0  sim/fast    json     12       0      None
+        1  sim/fast   terse     12       0      None
     """
     from ._run import SKIPPED
 

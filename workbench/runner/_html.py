@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 import pandas as pd
 from jinja2 import Environment
-
-if TYPE_CHECKING:
-    from ._comparison import Comparison
-    from ._plan import Plan
 
 _ENV = Environment(autoescape=True)
 
@@ -39,15 +35,18 @@ def _table(df: pd.DataFrame) -> str:
     return df.to_html(float_format=lambda v: f"{v:.4g}", escape=True, border=0)
 
 
-def plan_html(plan: Plan) -> str:
-    """HTML of a plan: headline, per-configuration table and notes."""
+def plan_html(plan: Any) -> str:
+    """HTML of a plan: headline, per-configuration table and notes.
+
+    Plans and comparisons are passed in, not imported: their ``_repr_html_`` calls this.
+    """
     return _PLAN.render(
         name=plan.golden_set.name, headline=plan.headline(), notes=plan.notes(),
         table=_Markup(_table(plan.table())),
     )
 
 
-def comparison_html(cmp: Comparison) -> str:
+def comparison_html(cmp: Any) -> str:
     """HTML of a comparison: status, simulated-model warning and the summary table."""
     summary = cmp.summary()
     methods = summary.attrs.get("ci_method", {})

@@ -16,14 +16,15 @@ import pandas as pd
 
 from workbench.datasets import GoldenSet
 from workbench.errors import ConfigError
-from workbench.models import ModelSpec
-from workbench.models._cache import CallCache, cache_key
-from workbench.models._engine import run_sync
-from workbench.models._executor import (
+from workbench.models import (
     BudgetExhausted,
     BudgetLedger,
+    CallCache,
     CallExecutor,
     CallRequest,
+    ModelSpec,
+    cache_key,
+    run_sync,
 )
 from workbench.records import PairwiseRow, PairwiseSummary
 from workbench.scorers import RUBRICS, VerdictError, pairwise_messages, parse_preference
@@ -125,9 +126,10 @@ def pairwise(
     Cases where either side failed are left out (``attrs["skipped"]`` counts them).
 
     Example:
-        >>> pw = wb.pairwise(cmp, candidate=("sim/small", "guided"),
-        ...                  incumbent=("sim/large", "terse"))  # doctest: +SKIP
-        >>> pw.attrs["wins"], pw.attrs["consistency_rate"]  # doctest: +SKIP
+        >>> pw = wb.pairwise(cmp, candidate=("sim/fast", "json"),
+        ...                  incumbent=("sim/large", "json"), cache=False)
+        >>> len(pw), pw.attrs["wins"] + pw.attrs["losses"] + pw.attrs["ties"]
+        (12, 12)
     """
     spec = ModelSpec(judge) if isinstance(judge, str) else judge
     rubric_text = RUBRICS.get(rubric, rubric)

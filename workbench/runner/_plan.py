@@ -12,9 +12,7 @@ import pandas as pd
 
 from workbench.datasets import GoldenSet
 from workbench.errors import ConfigError, Problem
-from workbench.models import ModelSpec, Pricing
-from workbench.models._cache import cache_key
-from workbench.models._litellm import litellm
+from workbench.models import ModelSpec, Pricing, cache_key, litellm
 from workbench.prompts import PromptVariant
 from workbench.scorers import ModelScorer, Scorer, calls_models
 from workbench.stats import minimum_detectable_effect, plan_sample_size
@@ -313,9 +311,10 @@ def plan(
 
     Example:
         >>> import workbench as wb
-        >>> gs = wb.GoldenSet.load("datasets/support_triage/golden.jsonl")  # doctest: +SKIP
-        >>> print(wb.plan(gs, ["sim/large"], [wb.PromptVariant("t", user="{{ message }}")]))
-        ... # doctest: +SKIP
+        >>> gs = wb.GoldenSet.load("datasets/support_triage/golden.jsonl")
+        >>> p = wb.plan(gs, ["sim/large"], [wb.PromptVariant("t", user="{{ message }}")])
+        >>> p.calls, p.est_cost_usd > 0
+        (156, True)
     """
     specs = [ModelSpec(m) if isinstance(m, str) else m for m in models]
     problems: list[Problem] = []

@@ -6,7 +6,7 @@ import asyncio
 import inspect
 import platform
 import time
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,22 +14,22 @@ from types import MappingProxyType
 from typing import Any
 
 from workbench._version import __version__
-from workbench.datasets import GoldenSet
 from workbench.errors import ConfigError
-from workbench.models import ModelSpec
-from workbench.models._cache import CallCache, cache_key, default_cache_dir
-from workbench.models._engine import _submit, engine_loop, run_async, run_sync
-from workbench.models._executor import (
+from workbench.models import (
     CONFIG_ERRORS,
     BudgetExhausted,
     BudgetLedger,
+    CallCache,
     CallExecutor,
     CallRequest,
     CallResult,
+    ModelSpec,
     RetryPolicy,
     blank,
+    cache_key,
+    default_cache_dir,
+    litellm_version,
 )
-from workbench.models._litellm import litellm_version
 from workbench.prompts import PromptVariant
 from workbench.records import (
     GoldenSetRef,
@@ -49,9 +49,10 @@ from workbench.scorers import ModelScorer, Scorer, as_score, calls_models, score
 
 from ._checkpoint import Checkpoint
 from ._comparison import Comparison, details_frame, results_frame
-from ._plan import JUDGE_COMPLETION_TOKENS, Cell, Leakage, Plan, plan
+from ._plan import JUDGE_COMPLETION_TOKENS, Cell, Plan
+from ._progress import _Progress
 
-__all__ = ["RecordedConfig", "RunHandle", "acompare", "compare", "run_plan", "start_compare"]
+__all__ = ["FAIL_FAST_AFTER", "SKIPPED", "RecordedConfig"]
 
 _CALL_FIELDS = list(CallResult().cache_record()) + ["error_type", "error", "billed_usd",
                                                     "cache_hit"]
@@ -78,38 +79,6 @@ def _cache_of(cache: bool | str | Path | CallCache) -> CallCache | None:
     if isinstance(cache, CallCache):
         return cache
     return CallCache(cache)
-
-
-class _Progress:
-    """tqdm (notebook bar in Jupyter, text in a terminal) with errors and dollars spent."""
-
-    def __init__(self, total: int, done: int, enabled: bool, label: str) -> None:
-        self.bar: Any = None
-        self.total = total
-        self.done = done
-        self.spent = 0.0
-        self.errors = 0
-        self.cached = 0
-        if enabled:
-            from tqdm.auto import tqdm  # type: ignore[import-untyped]
-
-            self.bar = tqdm(total=total, initial=done, desc=label, unit="call", mininterval=0.2,
-                            dynamic_ncols=True)
-
-    def step(self, result: CallResult, spent: float) -> None:
-        self.done += 1
-        self.spent = spent
-        self.errors += result.error_type is not None
-        self.cached += result.cache_hit
-        if self.bar is not None:
-            self.bar.set_postfix_str(
-                f"errors={self.errors} cached={self.cached} spent=${spent:.4f}", refresh=False
-            )
-            self.bar.update(1)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
 
 
 class _Run:
@@ -490,203 +459,3 @@ def _unique_variants(variants: Sequence[PromptVariant]) -> list[PromptVariant]:
     for v in variants:
         first.setdefault(v.name, v)
     return list(first.values())
-
-
-def _prepare(
-    golden_set: GoldenSet, models: Sequence[ModelSpec | str], variants: Sequence[PromptVariant],
-    scorers: Sequence[Scorer], *, repeats: int, concurrency: int, budget_usd: float | None,
-    cache: bool | str | Path | CallCache, seed: int, resume: bool, leakage: Leakage,
-    cases: Sequence[str] | None, progress: bool, retry: RetryPolicy | None,
-    retry_errors: bool = False, fail_fast_after: int | None = FAIL_FAST_AFTER,
-    lock_timeout_s: float = 0.0,
-) -> _Run:
-    if not isinstance(concurrency, int) or concurrency < 1:
-        raise ConfigError(f"concurrency={concurrency!r}", fix="Use an integer ≥ 1.")
-    p = plan(golden_set, models, variants, scorers, repeats=repeats, budget_usd=budget_usd,
-             seed=seed, leakage=leakage, cases=cases)
-    return _Run(p, concurrency=concurrency, cache=_cache_of(cache),
-                resume=resume or retry_errors, progress=progress, retry=retry,
-                retry_errors=retry_errors, fail_fast_after=fail_fast_after,
-                lock_timeout_s=lock_timeout_s)
-
-
-def run_plan(p: Plan, *, concurrency: int = 16, cache: bool | str | Path | CallCache = True,
-             resume: bool = False, progress: bool = True, retry: RetryPolicy | None = None,
-             recorded: Sequence[RecordedConfig] = (), retry_errors: bool = False,
-             fail_fast_after: int | None = FAIL_FAST_AFTER,
-             lock_timeout_s: float = 0.0) -> Comparison:
-    """Run a plan made by :func:`plan` (what ``compare`` does after planning).
-
-    ``recorded`` adds configurations whose answers exist already (scored, never called).
-    The other options are :func:`compare`'s.
-    """
-    run = _Run(p, concurrency=concurrency, cache=_cache_of(cache),
-               resume=resume or retry_errors, progress=progress, retry=retry,
-               recorded=recorded, retry_errors=retry_errors, fail_fast_after=fail_fast_after,
-               lock_timeout_s=lock_timeout_s)
-    return run_sync(run.execute(), interrupt=run.interrupt)
-
-
-def compare(
-    golden_set: GoldenSet,
-    models: Sequence[ModelSpec | str],
-    variants: Sequence[PromptVariant],
-    scorers: Sequence[Scorer] = (),
-    *,
-    repeats: int = 1,
-    concurrency: int = 16,
-    budget_usd: float | None = None,
-    cache: bool | str | Path | CallCache = True,
-    seed: int = 0,
-    resume: bool = False,
-    leakage: Leakage = "exclude",
-    cases: Sequence[str] | None = None,
-    progress: bool = True,
-    retry: RetryPolicy | None = None,
-    retry_errors: bool = False,
-    fail_fast_after: int | None = FAIL_FAST_AFTER,
-    lock_timeout_s: float = 0.0,
-) -> Comparison:
-    """Run every case × model × variant × repeat, score the outputs, and return the results.
-
-    Validates everything first (see :func:`plan`), then makes the calls on the workbench's
-    engine loop (so it works in scripts and inside Jupyter's running loop), ``concurrency`` at
-    a time, with retries (exponential backoff with jitter, honouring Retry-After), per-call
-    timeouts (``ModelSpec.timeout_s``) and per-model limits (``ModelSpec.max_concurrency``,
-    ``rpm``, ``tpm``). A failed call is recorded in ``error_type``/``error`` and the run goes
-    on; an empty or whitespace-only answer is a failed call too (``EmptyResponse``, retried,
-    never cached).
-
-    Args:
-        golden_set: the cases.
-        models: ``ModelSpec``s or model strings.
-        variants: prompt variants (names unique).
-        scorers: scorers (names unique); each adds a ``score.<name>`` column.
-        repeats: calls per cell (distinct cache entries), for variance.
-        concurrency: calls in flight at most.
-        budget_usd: stop before spending more (calls in flight may finish); partial results
-            are kept and ``status`` is ``"budget_stopped"``.
-        cache: True (``$WORKBENCH_CACHE_DIR`` or the user cache dir), a directory, or False.
-            A rerun of an unchanged comparison is answered from the cache for $0.
-        seed: seeds simulated models and retry jitter.
-        resume: continue the checkpoint of an earlier, unfinished run of the same comparison:
-            recorded calls are not made again.
-        leakage: ``"exclude"`` few-shot cases from scoring, or ``"error"``.
-        cases: evaluate only these case ids.
-        progress: show a progress bar.
-        retry: the retry policy (default 4 attempts).
-        retry_errors: resume, and call again the cells whose recorded call failed (errors
-            and empty answers); the successful ones are kept.
-        fail_fast_after: stop a configuration whose first K calls in this run all fail with
-            the same error that no retry can fix (authentication, unknown model or provider,
-            bad request): its other cells are not called (``error_type="Skipped"``), and the
-            run ends ``"interrupted"`` saying why with the first error. None never stops.
-        lock_timeout_s: one process at a time runs a plan (a lock on its checkpoint): another
-            run of the same plan is refused with a ``RunError`` naming it, or waited for up
-            to this many seconds.
-
-    Returns:
-        A :class:`Comparison`. Ctrl-C (or a notebook interrupt) stops the run and returns what
-        finished, with ``status == "interrupted"``.
-
-    Raises:
-        RunError: another run of the same plan holds its checkpoint (after ``lock_timeout_s``).
-
-    Example:
-        >>> import workbench as wb
-        >>> gs = wb.GoldenSet.load("datasets/support_triage/golden.jsonl")  # doctest: +SKIP
-        >>> cmp = wb.compare(gs, ["sim/large", "sim/small"],
-        ...                  [wb.PromptVariant("terse", user="Classify: {{ message }}")],
-        ...                  [wb.scorers.label_match(field="intent")])  # doctest: +SKIP
-        >>> cmp.summary()  # doctest: +SKIP
-    """
-    run = _prepare(golden_set, models, variants, scorers, repeats=repeats,
-                   concurrency=concurrency, budget_usd=budget_usd, cache=cache, seed=seed,
-                   resume=resume, leakage=leakage, cases=cases, progress=progress, retry=retry,
-                   retry_errors=retry_errors, fail_fast_after=fail_fast_after,
-                   lock_timeout_s=lock_timeout_s)
-    return run_sync(run.execute(), interrupt=run.interrupt)
-
-
-async def acompare(
-    golden_set: GoldenSet,
-    models: Sequence[ModelSpec | str],
-    variants: Sequence[PromptVariant],
-    scorers: Sequence[Scorer] = (),
-    **options: Any,
-) -> Comparison:
-    """``await``-able :func:`compare` (same arguments); the calls still run on the engine loop.
-
-    Cancelling the awaiting task stops the run; finished calls stay in the checkpoint, so
-    ``resume=True`` continues it.
-    """
-    run = _prepare(golden_set, models, variants, scorers, **_with_defaults(options))
-    return await run_async(run.execute(), interrupt=run.interrupt)
-
-
-class RunHandle:
-    """A comparison running on the engine loop (``start_compare``): watch it, stop it, await it.
-
-    ``await handle`` (or ``handle.result()``) gives the Comparison; after ``cancel()`` that is
-    the partial comparison, ``status == "interrupted"``, and ``resume=True`` continues it. This
-    is what a notebook's Run / Cancel buttons need: the kernel's loop stays free meanwhile.
-    """
-
-    def __init__(self, run: _Run) -> None:
-        self._run = run
-        self._future = _submit(run.execute())
-
-    @property
-    def progress(self) -> dict[str, Any]:
-        """``done``, ``total`` calls, ``spent_usd``, ``errors``, ``cached`` so far."""
-        bar = self._run.progress
-        if bar is None:
-            return {"done": 0, "total": self._run.plan.calls, "spent_usd": 0.0, "errors": 0,
-                    "cached": 0}
-        return {"done": bar.done, "total": bar.total, "spent_usd": bar.spent,
-                "errors": bar.errors, "cached": bar.cached}
-
-    def cancel(self) -> None:
-        """Stop the run: calls in flight are cancelled, finished ones are kept."""
-        engine_loop().call_soon_threadsafe(self._run.interrupt)
-
-    def done(self) -> bool:
-        """True once the comparison (complete or partial) is ready."""
-        return self._future.done()
-
-    def result(self, timeout: float | None = None) -> Comparison:
-        """Block until the comparison is ready (from a thread that is not the engine's)."""
-        return self._future.result(timeout)
-
-    def __await__(self) -> Generator[Any, None, Comparison]:
-        return asyncio.wrap_future(self._future).__await__()
-
-
-def start_compare(
-    golden_set: GoldenSet,
-    models: Sequence[ModelSpec | str],
-    variants: Sequence[PromptVariant],
-    scorers: Sequence[Scorer] = (),
-    **options: Any,
-) -> RunHandle:
-    """Start :func:`compare` (same arguments) on the engine loop and return at once.
-
-    Example:
-        >>> handle = start_compare(gs, ["sim/large"], variants, progress=False)  # doctest: +SKIP
-        >>> handle.progress["done"], handle.cancel()  # doctest: +SKIP
-        >>> cmp = await handle  # doctest: +SKIP
-    """
-    return RunHandle(_prepare(golden_set, models, variants, scorers, **_with_defaults(options)))
-
-
-def _with_defaults(options: Mapping[str, Any]) -> dict[str, Any]:
-    defaults: dict[str, Any] = {
-        "repeats": 1, "concurrency": 16, "budget_usd": None, "cache": True, "seed": 0,
-        "resume": False, "leakage": "exclude", "cases": None, "progress": True, "retry": None,
-        "retry_errors": False, "fail_fast_after": FAIL_FAST_AFTER, "lock_timeout_s": 0.0,
-    }
-    unknown = set(options) - set(defaults)
-    if unknown:
-        raise ConfigError(f"unknown option(s) {sorted(unknown)}",
-                          fix=f"acompare takes {sorted(defaults)}.")
-    return {**defaults, **options}

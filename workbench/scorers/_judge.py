@@ -326,8 +326,7 @@ class Judge:
 
 def _standalone_caller() -> Caller:
     """Calls for a judge used outside ``compare``: the default cache, no budget."""
-    from workbench.models._cache import CallCache, cache_key
-    from workbench.models._executor import CallExecutor, CallRequest
+    from workbench.models import CallCache, CallExecutor, CallRequest, cache_key
 
     executor = CallExecutor(cache=CallCache())
 

@@ -23,6 +23,7 @@ from ._redact import (
 )
 from ._replay import (
     PRODUCTION,
+    Period,
     ReplayVariant,
     output_words,
     pairwise_table,
@@ -31,7 +32,7 @@ from ._replay import (
     traffic_golden_set,
 )
 
-__all__ = ["DEFAULT_DETECTORS", "PHONE_REGIONS", "PRODUCTION", "Detector", "Redactor",
+__all__ = ["DEFAULT_DETECTORS", "PHONE_REGIONS", "PRODUCTION", "Detector", "Period", "Redactor",
            "ReplayVariant", "TrafficLog", "TrafficRecord", "email_valid", "luhn_valid",
            "output_words", "pairwise_table", "phone_detector", "redact", "refused",
            "shadow_test", "traffic_golden_set"]

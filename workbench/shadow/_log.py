@@ -25,7 +25,7 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from workbench.datasets._io import read_rows
+from workbench.datasets import read_rows
 from workbench.errors import ConfigError, DatasetError, Problem
 
 from ._redact import Redactor
@@ -96,8 +96,8 @@ class TrafficLog:
     """A validated, redacted production traffic log (``TrafficLog.load``).
 
     Example:
-        >>> log = TrafficLog.load("datasets/shadow/support_traffic.jsonl")  # doctest: +SKIP
-        >>> log.redactions  # doctest: +SKIP
+        >>> log = TrafficLog.load("datasets/shadow/support_traffic.jsonl")
+        >>> log.redactions
         Counter({'email': 44, 'phone': 40, 'card': 11})
     """
 
@@ -121,8 +121,9 @@ class TrafficLog:
         Use it to find a request you know in results, reports or MLflow tables.
 
         Example:
-            >>> log.id_of("req-0037")  # doctest: +SKIP
-            'h-5f0c2d9e8a41b7c3'
+            >>> log = TrafficLog.load("datasets/shadow/support_traffic.jsonl")
+            >>> log.id_of("req-0037")   # salted from the log's content unless id_salt is given
+            'h-02e69a1e349a55f0'
         """
         return request_id if self._salt is None else _hash_id(self._salt, request_id)
 

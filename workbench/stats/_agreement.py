@@ -40,7 +40,24 @@ def label_agreement(cmp: ComparisonLike, fields: Sequence[str] | None = None, *,
     when production does not answer in JSON.
 
     Example:
-        >>> wb.label_agreement(shadow_cmp)  # doctest: +SKIP
+        Production's answers (``served:large``) and a candidate's on three requests, built by
+        hand (``wb.shadow_test`` makes such a comparison and records the roles):
+
+        >>> import pandas as pd
+        >>> import workbench as wb
+        >>> from workbench.records import GoldenSetRef, RunRecord
+        >>> served = ['{"intent": "billing"}', '{"intent": "bug"}', '{"intent": "other"}']
+        >>> replayed = ['{"intent": "billing"}', '{"intent": "bug"}', '{"intent": "billing"}']
+        >>> results = pd.DataFrame({"case_id": ["r1", "r2", "r3"] * 2, "repeat": 0,
+        ...     "model": ["served:large"] * 3 + ["small"] * 3, "variant": "production",
+        ...     "error_type": None, "output": served + replayed})
+        >>> cmp = wb.Comparison(results, RunRecord(golden_set=GoldenSetRef(name="log", digest="")))
+        >>> agree = wb.label_agreement(cmp, candidate=("small", "production"),
+        ...                            incumbent=("served:large", "production"))
+        >>> agree[["field", "slice", "n", "agree"]].to_dict("records")
+        [{'field': 'intent', 'slice': '(all)', 'n': 3, 'agree': 2}]
+        >>> agree.attrs["changes"]
+        [('intent: other → billing', 1)]
     """
     cand = candidate or cmp.record.roles.candidate
     inc = incumbent or cmp.record.roles.incumbent

@@ -21,10 +21,12 @@ from statsmodels.stats.inter_rater import cohens_kappa
 from workbench.errors import ConfigError
 from workbench.records import RunRecord
 
-__all__ = ["Calibration", "calibrate", "load_human_labels", "output_sha256"]
+__all__ = ["LABEL_COLUMNS", "Calibration", "calibrate", "judge_scale", "load_human_labels",
+           "output_sha256"]
 
 LABEL_COLUMNS = ["case_id", "model", "variant", "repeat", "scorer", "output_sha256", "reviewer",
                  "label"]
+"""Columns of a human-label table (DESIGN.md, Settled 13); a ``note`` column may follow."""
 KEY = ["case_id", "model", "variant", "repeat"]
 Kind = Literal["auto", "ordinal", "binary", "categorical"]
 
@@ -145,8 +147,16 @@ class Calibration:
         return "\n".join(lines)
 
 
-def _scale_of(judge_scores: Any, scorer: str, scale: tuple[int, int] | None
-              ) -> tuple[int, int]:
+def judge_scale(judge_scores: Any, scorer: str, scale: tuple[int, int] | None = None
+                ) -> tuple[int, int]:
+    """A judge's scale: ``scale`` when given, else the one its ``wb.judge`` recorded, else 0–1.
+
+    ``judge_scores`` is a ``Comparison`` (its record names each judge's scale) or any table.
+
+    Example:
+        >>> judge_scale(None, "judge_correctness"), judge_scale(None, "j", (1, 5))
+        ((0, 1), (1, 5))
+    """
     if scale is not None:
         return scale
     record = getattr(judge_scores, "record", None)
@@ -155,6 +165,10 @@ def _scale_of(judge_scores: Any, scorer: str, scale: tuple[int, int] | None
             low, high = s.args["scale"]
             return int(low), int(high)
     return (0, 1)
+
+
+_scale_of = judge_scale
+"""Kept under its old name: ``workbench.ui`` imports it from here (a private name; see R5)."""
 
 
 def _kappa(human: np.ndarray[Any, Any], judge: np.ndarray[Any, Any], cats: list[float],
@@ -192,8 +206,22 @@ def calibrate(
     agreement with each other on shared outputs is reported as the ceiling to compare against.
 
     Example:
-        >>> cal = wb.calibrate(cmp, "datasets/grounded_qa/human_labels.csv")  # doctest: +SKIP
-        >>> print(cal)  # doctest: +SKIP
+        A 1–5 judge (its scores stored as 0–1) on six outputs, and one reviewer's labels; the
+        last label was given to an earlier answer, so it is stale and not used. With a
+        comparison and a label file: ``wb.calibrate(cmp, "datasets/grounded_qa/human_labels.csv")``.
+
+        >>> import pandas as pd
+        >>> import workbench as wb
+        >>> outputs = ["about 2 hours", "PDF and CSV", "not in the page", "Paris", "3 seats", "yes"]
+        >>> results = pd.DataFrame({"case_id": ["q1", "q2", "q3", "q4", "q5", "q6"],
+        ...     "model": "m", "variant": "v", "repeat": 0, "output": outputs,
+        ...     "score.judge": [1.0, 0.75, 0.0, 1.0, 0.5, 0.25]})
+        >>> labels = results[["case_id", "model", "variant", "repeat"]].assign(
+        ...     scorer="judge", reviewer="ana", label=[5, 4, 2, 5, 3, 2],
+        ...     output_sha256=[output_sha256(o) for o in outputs[:5] + ["no"]])
+        >>> cal = wb.calibrate(results, labels, scale=(1, 5))
+        >>> cal.kind, cal.n, cal.agreement, cal.within_one, round(cal.bias, 2), len(cal.stale)
+        ('ordinal', 5, 0.8, 1.0, -0.2, 1)
     """
     labels = load_human_labels(human_labels)
     if scorer is None:
@@ -209,7 +237,7 @@ def calibrate(
         known = [c.removeprefix("score.") for c in results.columns if c.startswith("score.")]
         raise ConfigError(f"the comparison has no scorer {scorer!r}",
                           fix=f"Its scorers: {known}.")
-    low, high = _scale_of(judge_scores, scorer, scale)
+    low, high = judge_scale(judge_scores, scorer, scale)
     scored = results[KEY + ["output", column]].copy()
     scored["output_now"] = scored["output"].fillna("").map(output_sha256)
     merged = labels.merge(scored, on=KEY, how="left")

@@ -34,8 +34,10 @@ from scipy import stats as sps
 from scipy.special import beta as beta_fn
 
 from ._bounds import SPARSE_BELOW, clustered_rate, clustered_rate_difference, tango_z
-from ._gates import Gates, MetricGate, metric_gate, win_share_gate
-from ._paired import _slices, paired_delta
+from ._delta import paired_delta
+from ._gate_config import Gates, MetricGate
+from ._gates import metric_gate, win_share_gate
+from ._slices import slice_deltas
 from ._winshare import win_share
 
 __all__ = ["GRID_N", "Cell", "cells", "degenerate_checks", "measure"]
@@ -267,7 +269,7 @@ def _draw_slices(cell: Cell, rng: np.random.Generator, alpha: float) -> tuple[bo
     b = np.where(a == 1, (u >= 0.05 / 0.8).astype(float), (u < 0.05 / 0.2).astype(float))
     pairs = pd.DataFrame({"case_id": np.arange(n).astype(str), "m.incumbent": a,
                           "m.candidate": b, "slice.s": rng.integers(0, k, n).astype(str)})
-    table = _slices(pairs, ["m"], ["slice.s"], 0.95, alpha, "holm", "auto")
+    table = slice_deltas(pairs, ["m"], ["slice.s"], 0.95, alpha, "holm", "auto")
     return bool(table["regression"].any()), "mid-p McNemar per slice, Holm"
 
 

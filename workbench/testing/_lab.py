@@ -67,8 +67,10 @@ def jupyterlab(root: Path, *, env: Mapping[str, str] | None = None, timeout_s: f
     """Start JupyterLab serving ``root``; stop it (its whole process group) on exit.
 
     Example:
-        >>> with jupyterlab(tmp_path) as lab:  # doctest: +SKIP
-        ...     print(lab.url)
+        Not run as a doctest: it starts a JupyterLab server (seconds, a free port)::
+
+            with jupyterlab(tmp_path) as lab:
+                print(lab.url)
     """
     state = Path(tempfile.mkdtemp(prefix="wb-lab-"))
     dirs = {name: state / name for name in ("config", "settings", "workspaces", "runtime",

@@ -8,9 +8,12 @@ names MLflow sees are made safe (:func:`mlflow_key`); reports never overwrite on
 something else (:func:`log_report`).
 
 Example:
-    >>> import workbench as wb
-    >>> run_id = wb.log_comparison(cmp, experiment="triage")  # doctest: +SKIP
-    >>> again = wb.load_comparison(run_id)  # doctest: +SKIP
+    Not run as a doctest: it needs an MLflow tracking store (``sqlite:///mlflow.db`` in the
+    working directory unless ``MLFLOW_TRACKING_URI`` says otherwise)::
+
+        import workbench as wb
+        run_id = wb.log_comparison(cmp, experiment="triage")
+        again = wb.load_comparison(run_id)
 """
 
 from ._client import TrackingError, client, metric_key, mlflow_key, mlflow_version

@@ -13,7 +13,7 @@ from types import ModuleType
 from typing import Any
 
 from workbench.errors import WorkbenchError
-from workbench.models._secrets import redact
+from workbench.models import redact_secrets as redact
 
 PARAM_LIMIT = 6000
 """MLflow's longest param value; longer values are cut (the full text is an artifact)."""
@@ -144,8 +144,11 @@ def reporting(tracking_uri: str | None, doing: str, fix: str = "") -> Iterator[N
     """Turn MLflow's failures (unreachable server, refused write) into a :class:`TrackingError`.
 
     Example:
-        >>> with reporting("http://127.0.0.1:9", "logging run 1"):  # doctest: +SKIP
-        ...     client("http://127.0.0.1:9").get_run("1")
+        Not run as a doctest (MLflow retries an unreachable server for a while); the
+        ``get_run`` below ends in a ``TrackingError`` naming the server and the fix::
+
+            with reporting("http://127.0.0.1:9", "logging run 1"):
+                client("http://127.0.0.1:9").get_run("1")
     """
     try:
         yield

@@ -46,7 +46,9 @@ def load_comparison(parent_run_id: str, tracking_uri: str | None = None, *,
     shows it as unfinished) is refused unless ``allow_unfinished=True``.
 
     Example:
-        >>> cmp = wb.load_comparison("3f2a…")  # doctest: +SKIP
+        Not run as a doctest: it needs an MLflow run logged by ``wb.log_comparison``::
+
+            cmp = wb.load_comparison("3f2a…")
 
     Raises:
         ConfigError: the run does not exist, is not a workbench comparison (e.g. a child
@@ -118,7 +120,9 @@ def list_comparisons(experiment: str = "workbench", tracking_uri: str | None = N
     ``logging failed`` or ``logging superseded`` (logged again); ``logging`` says which.
 
     Example:
-        >>> wb.list_comparisons("triage")[["run_id", "dataset", "status"]]  # doctest: +SKIP
+        Not run as a doctest: it needs an MLflow experiment with logged comparisons::
+
+            wb.list_comparisons("triage")[["run_id", "dataset", "status"]]
     """
     c = client(tracking_uri)
     exp = c.get_experiment_by_name(experiment)
@@ -161,7 +165,9 @@ def load_table(run_id: str, tracking_uri: str | None = None, artifact: str = "ca
     """A table logged with ``log_table`` (a child run's ``cases.json`` by default).
 
     Example:
-        >>> cases = wb.tracking.load_table(child_run_id)  # doctest: +SKIP
+        Not run as a doctest: it needs a logged MLflow run (here a child run)::
+
+            cases = wb.tracking.load_table(child_run_id)
     """
     c = client(tracking_uri)
     with tempfile.TemporaryDirectory() as tmp:

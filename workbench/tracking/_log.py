@@ -270,7 +270,9 @@ def log_comparison(
             is untouched: log it again later).
 
     Example:
-        >>> run_id = wb.log_comparison(cmp, experiment="triage")  # doctest: +SKIP
+        Not run as a doctest: it needs an MLflow tracking store::
+
+            run_id = wb.log_comparison(cmp, experiment="triage")
     """
     with reporting(tracking_uri, f"logging the comparison to MLflow experiment {experiment!r}",
                    fix="Check that the MLflow server is running and reachable and the tracking "
@@ -294,8 +296,9 @@ def supersede(old_run_id: str, new_run_id: str, tracking_uri: str | None = None)
     the run is gone, finished, or MLflow cannot be reached: nothing else depends on it).
 
     Example:
-        >>> supersede(killed_run_id, new_run_id)  # doctest: +SKIP
-        True
+        Not run as a doctest: it needs two MLflow runs, one whose logging was killed::
+
+            supersede(killed_run_id, new_run_id)   # True
     """
     c = client(tracking_uri)
     try:

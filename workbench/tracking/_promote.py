@@ -105,9 +105,10 @@ def promote(
     (``force=True`` overrides, recorded as forced on the version).
 
     Example:
-        >>> p = wb.promote(decision, cmp, "triage")  # doctest: +SKIP
-        >>> p.uri  # doctest: +SKIP
-        'prompts:/triage@production'
+        Not run as a doctest: it needs a comparison logged to MLflow and its decision::
+
+            p = wb.promote(decision, cmp, "triage")
+            p.uri   # 'prompts:/triage@production'
     """
     run = comparison.record.tracking.run_id if comparison.record.tracking else None
     problems = []
@@ -188,8 +189,9 @@ def rollback(prompt_name: str, *, tracking_uri: str | None = None) -> Promotion:
     """Point ``production`` back at the version it had before the last promotion.
 
     Example:
-        >>> wb.rollback("triage").version  # doctest: +SKIP
-        1
+        Not run as a doctest: it needs a prompt promoted twice in the MLflow registry::
+
+            wb.rollback("triage").version   # 1
     """
     c = client(tracking_uri)
     current = _current(c, prompt_name)
@@ -209,8 +211,10 @@ def load_prompt(uri: str, *, tracking_uri: str | None = None) -> tuple[PromptVar
     """The ``PromptVariant`` and ``ModelSpec`` of a promoted version (``"name@production"``).
 
     Example:
-        >>> variant, model = wb.load_prompt("triage@production")  # doctest: +SKIP
-        >>> variant.render({"message": "I was billed twice"})  # doctest: +SKIP
+        Not run as a doctest: it needs a prompt promoted in the MLflow registry::
+
+            variant, model = wb.load_prompt("triage@production")
+            variant.render({"message": "I was billed twice"})
     """
     c = client(tracking_uri)
     ref = uri if uri.startswith("prompts:/") else f"prompts:/{uri}"

@@ -77,10 +77,11 @@ def log_report(run_id: str, *, kind: str, html: str, markdown: str, outcome: str
         TrackingError: MLflow could not be reached or refused the write.
 
     Example:
-        >>> log_report(run_id, kind="migration_report", html=r.html(), markdown=r.markdown(),
-        ...            outcome=r.outcome, candidate=r.candidate, incumbent=r.incumbent,
-        ...            gates=r.gates_config, gate_rows=r.gates)  # doctest: +SKIP
-        'reports/migration_report.html'
+        Not run as a doctest: it needs a logged MLflow run (``r`` is a migration report)::
+
+            log_report(run_id, kind="migration_report", html=r.html(), markdown=r.markdown(),
+                       outcome=r.outcome, candidate=r.candidate, incumbent=r.incumbent,
+                       gates=r.gates_config, gate_rows=r.gates)   # 'reports/migration_report.html'
     """
     key = report_key(kind, candidate, incumbent, gates)
     with reporting(tracking_uri, f"logging the {kind} to MLflow run {run_id}"):

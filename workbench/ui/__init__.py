@@ -4,9 +4,10 @@ Thin layers over the public API a script uses: ``ComparisonBuilder`` (plan, Run 
 resume), ``ResultsExplorer`` (filter, sort, page, side by side, CSV export) and ``ReviewQueue``
 (blind human labels for ``wb.calibrate``). Every model or dataset string they show is escaped.
 
-Example:
-    >>> from workbench.ui import ResultsExplorer
-    >>> ResultsExplorer(cmp)  # doctest: +SKIP
+Example::
+
+    from workbench.ui import ResultsExplorer
+    ResultsExplorer(cmp)   # the last expression of a notebook cell shows the widget
 """
 
 from ._builder import BUILTIN_SCORERS, ComparisonBuilder

@@ -20,6 +20,7 @@ from workbench.models import SIM_PROFILES, ModelSpec
 from workbench.prompts import PromptVariant
 from workbench.runner import Comparison, Plan, RunHandle, plan, start_compare
 from workbench.scorers import Scorer, builtin_scorers
+from workbench.workflow import log_after_run
 
 __all__ = ["BUILTIN_SCORERS", "ComparisonBuilder"]
 
@@ -85,9 +86,10 @@ class ComparisonBuilder:
         scorers: extra scorers offered beside the built-ins.
         experiment: log the finished comparison to this MLflow experiment.
 
-    Example:
-        >>> builder = ComparisonBuilder(gs)  # doctest: +SKIP
-        >>> builder  # pick, Plan, Run; builder.comparison when done  # doctest: +SKIP
+    Example::
+
+        builder = ComparisonBuilder(gs)
+        builder   # in a notebook cell: pick, Plan, Run; builder.comparison when done
     """
 
     def __init__(self, golden_set: GoldenSet, *, models: Sequence[ModelSpec] = (),
@@ -233,10 +235,9 @@ class ComparisonBuilder:
         finally:
             self.run_button.disabled, self.cancel_button.disabled = False, True
         self._tick(handle)
-        if self.experiment.value.strip():
-            from workbench._api import _log
-
-            cmp = _log(cmp, self.experiment.value.strip(), False, self.tracking_uri, None, {})
+        if self.experiment.value.strip():  # the same logging as wb.compare(experiment=...)
+            cmp = log_after_run(cmp, self.experiment.value.strip(),
+                                tracking_uri=self.tracking_uri)
         self.comparison = cmp
         self.progress.bar_style = "success" if cmp.complete else "warning"
         self.result_view.value = self._result_html(cmp)

@@ -57,9 +57,10 @@ class ResultsExplorer:
     word diff, every score and the judges' reasons. ``export_csv(path)`` writes the selection
     (cells that a spreadsheet would run as formulas are prefixed with a quote).
 
-    Example:
-        >>> explorer = ResultsExplorer(cmp)  # doctest: +SKIP
-        >>> explorer  # a widget in a notebook cell  # doctest: +SKIP
+    Example::
+
+        explorer = ResultsExplorer(cmp)
+        explorer   # a widget in a notebook cell
     """
 
     def __init__(self, comparison: Comparison, *, page_size: int = 20) -> None:

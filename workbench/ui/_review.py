@@ -41,10 +41,11 @@ class ReviewQueue:
         second: this queue is the second reviewer's (only the shared items).
         seed: the sample and the order (each reviewer's order differs).
 
-    Example:
-        >>> q = ReviewQueue(cmp, "judge_correctness", reviewer="ana", sample=40)  # doctest: +SKIP
-        >>> q  # label with the buttons or the keys 1-5, s (skip), b (back)  # doctest: +SKIP
-        >>> wb.calibrate(cmp, q.labels_path, scorer="judge_correctness")  # doctest: +SKIP
+    Example::
+
+        q = ReviewQueue(cmp, "judge_correctness", reviewer="ana", sample=40)
+        q   # in a notebook cell: label with the buttons or the keys 1-5, s (skip), b (back)
+        wb.calibrate(cmp, q.labels_path, scorer="judge_correctness")
     """
 
     def __init__(self, comparison: Comparison, scorer: str, *, reviewer: str,

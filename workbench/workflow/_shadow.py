@@ -1,0 +1,92 @@
+"""One workflow for a shadow test: load the traffic, replay, judge, decide, log, report.
+
+``workbench shadow`` and the demo call :func:`run_shadow` and only format its result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from workbench.errors import ConfigError
+from workbench.models import ModelSpec
+from workbench.reports import ShadowReport
+from workbench.runner import Comparison
+from workbench.shadow import Period, TrafficLog
+from workbench.stats import Gates
+
+from ._experiment import Listener, QuietListener
+from ._facade import shadow_report, shadow_test
+
+__all__ = ["ShadowResult", "run_shadow"]
+
+
+@dataclass
+class ShadowResult:
+    """What :func:`run_shadow` did."""
+
+    comparison: Comparison
+    report: ShadowReport
+    html: Path
+    markdown: Path
+    run_id: str | None = None
+
+
+def run_shadow(
+    log: str | Path | TrafficLog,
+    candidate: str | ModelSpec,
+    *,
+    gates: Gates | None = None,
+    gates_path: str | Path | None = None,
+    judge: str | None = None,
+    no_judge: bool = False,
+    served: str | None = None,
+    budget_usd: float | None = None,
+    cache: bool = True,
+    progress: bool = True,
+    period: Period = "day",
+    monthly_requests: int | None = None,
+    out: str | Path = "shadow_report.html",
+    experiment: str | None = None,
+    tracking_uri: str | None = None,
+    listener: Listener | None = None,
+) -> ShadowResult:
+    """Replay a traffic log against ``candidate``, judge, decide and write the shadow report.
+
+    ``judge`` defaults to the simulated judge for a simulated candidate; a real candidate
+    needs a real judge (or ``no_judge=True``). ``gates`` (or ``gates_path``) default to
+    :func:`workbench.reports.default_shadow_gates`. With ``experiment`` the test and the
+    report are logged to MLflow.
+
+    Raises:
+        ConfigError: a real candidate without a judge, a bad log or gates file.
+    """
+    tell: Listener = listener or QuietListener()
+    if gates is None and gates_path is not None:
+        gates = Gates.load(gates_path)
+    spec = candidate if isinstance(candidate, ModelSpec) else ModelSpec(candidate)
+    chosen_judge: str | None = None
+    if not no_judge:
+        if judge is None and not spec.simulated:
+            raise ConfigError("a real candidate needs a real judge", where="--judge",
+                              fix="Pass --judge MODEL (e.g. openai/gpt-4o), or --no-judge to "
+                              "skip the pairwise comparison.")
+        chosen_judge = judge or "sim/judge"
+    traffic = log if isinstance(log, TrafficLog) else TrafficLog.load(log)
+    tell.loaded(traffic)
+    cmp = shadow_test(traffic, spec, judge=chosen_judge, served=served, budget_usd=budget_usd,
+                      cache=cache, progress=progress, period=period, experiment=experiment,
+                      tracking_uri=tracking_uri)
+    tell.ran(cmp)
+    run_id = cmp.record.tracking.run_id if cmp.record.tracking else None
+    out_path = Path(out)
+    command = (f"workbench shadow --log {traffic.path} --candidate {spec.id}"
+               + (f" --gates {gates_path}" if gates_path else "")
+               + (f" --judge {chosen_judge}" if chosen_judge and not spec.simulated else "")
+               + f" --out {out_path.name}")
+    report = shadow_report(cmp, gates, monthly_requests=monthly_requests,
+                           rebuild_command=command)
+    html = report.to_html(out_path)
+    markdown = report.to_markdown(out_path.with_suffix(".md"))
+    tell.reported(html, markdown, report.outcome, "shadow report" if run_id else None)
+    return ShadowResult(cmp, report, html, markdown, run_id)
