@@ -115,8 +115,8 @@ def test_run_exit_codes(server: Any, tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_model_entries_take_exactly_the_model_spec_fields() -> None:
     import dataclasses
 
-    from workbench.models import ModelSpec
     from workbench.experiments import ModelEntry
+    from workbench.models import ModelSpec
 
     spec_fields = {f.name: f.default for f in dataclasses.fields(ModelSpec)}
     entry_fields = {n: f.default for n, f in ModelEntry.model_fields.items()}

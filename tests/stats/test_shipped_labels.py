@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import workbench as wb
-from workbench.runner import plan, run_plan
 from workbench.experiments import load_experiment
+from workbench.runner import plan, run_plan
 from workbench.stats import load_human_labels
 
 

@@ -25,8 +25,8 @@ Example:
 """
 
 from ._migration import MigrationReport, migration_report
-from ._report import markdown_escape, word_diff
+from ._report import as_text, markdown_escape, word_diff
 from ._shadow import ShadowExample, ShadowReport, default_shadow_gates, shadow_report
 
-__all__ = ["MigrationReport", "ShadowExample", "ShadowReport", "default_shadow_gates",
+__all__ = ["MigrationReport", "ShadowExample", "ShadowReport", "as_text", "default_shadow_gates",
            "markdown_escape", "migration_report", "shadow_report", "word_diff"]

@@ -60,12 +60,13 @@ from ._scores import ScoreStatus, failed_rows, score_status
 from ._winshare import WinShare, pairwise_outcomes, win_share
 
 __all__ = [
-    "LABEL_COLUMNS", "Calibration", "Decision", "EXIT_CODES", "Estimate", "GateResult", "Gates", "Interval",
-    "MeanCI", "MetricDelta", "MetricGate", "PairedComparison", "Role", "SampleSize",
+    "EXIT_CODES", "LABEL_COLUMNS", "Calibration", "Decision", "Estimate", "GateResult", "Gates",
+    "Interval", "MeanCI", "MetricDelta", "MetricGate", "PairedComparison", "Role", "SampleSize",
     "ScoreStatus", "WinShare", "agresti_min", "calibrate", "cases_to_clear", "clustered_rate",
     "clustered_rate_difference", "compare_configs", "decide", "failed_rows", "gate_cases",
-    "hall_interval", "label_agreement", "load_human_labels", "mcnemar_midp", "mean_ci",
-    "mean_interval", "metric_gate", "minimum_detectable_effect", "noninferiority_pvalue",
-    "output_sha256", "paired_delta", "pairwise_outcomes", "plan_sample_size", "round_cases",
-    "score_status", "tango_interval", "tango_z", "win_share", "win_share_gate",
+    "hall_interval", "judge_scale", "label_agreement", "load_human_labels", "mcnemar_midp",
+    "mean_ci", "mean_interval", "metric_gate", "minimum_detectable_effect",
+    "noninferiority_pvalue", "output_sha256", "paired_delta", "pairwise_outcomes",
+    "plan_sample_size", "round_cases", "score_status", "tango_interval", "tango_z", "win_share",
+    "win_share_gate",
 ]

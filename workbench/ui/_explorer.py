@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import ConfigError
+from workbench.reports import as_text as _text
 from workbench.reports import word_diff
-from workbench.reports._migration import _text
 from workbench.runner import Comparison
 
 __all__ = ["ResultsExplorer", "safe_csv_cell"]

@@ -20,10 +20,10 @@ import pandas as pd
 
 from workbench._atomic import write_text
 from workbench.errors import ConfigError
-from workbench.reports._migration import _text
+from workbench.reports import as_text as _text
 from workbench.runner import Comparison
-from workbench.stats import output_sha256
-from workbench.stats._calibrate import LABEL_COLUMNS, _scale_of
+from workbench.stats import LABEL_COLUMNS, output_sha256
+from workbench.stats import judge_scale as _scale_of
 
 __all__ = ["ReviewQueue"]
 
