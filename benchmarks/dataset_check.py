@@ -141,7 +141,7 @@ def expected_pairs(rows: list[dict[str, Any]], planted: set[tuple[str, str]],
     import numpy as np
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    from workbench.datasets import normalize_text
+    from workbench.datasets import normalize_for_matching
 
     index = {row["id"]: i for i, row in enumerate(rows)}
     pairs = sorted(planted)
@@ -149,7 +149,7 @@ def expected_pairs(rows: list[dict[str, Any]], planted: set[tuple[str, str]],
     right = np.array([index[b] for _, b in pairs])
     sims = np.ones(len(pairs))
     for column in ("channel", "message"):
-        texts = [normalize_text(str(row[column])) for row in rows]
+        texts = [normalize_for_matching(str(row[column])) for row in rows]
         matrix = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5),
                                  sublinear_tf=True).fit_transform(texts).tocsr()
         cos = np.asarray(matrix[left].multiply(matrix[right]).sum(axis=1)).ravel()
@@ -159,11 +159,11 @@ def expected_pairs(rows: list[dict[str, Any]], planted: set[tuple[str, str]],
 
 def _owners(rows: list[dict[str, Any]]) -> dict[str, str]:
     """Each row's first row with the same normalized inputs (copies report against it)."""
-    from workbench.datasets import normalize_text
+    from workbench.datasets import normalize_for_matching
 
     first: dict[tuple[str, str], str] = {}
-    return {row["id"]: first.setdefault((normalize_text(row["channel"]),
-                                         normalize_text(row["message"])), row["id"])
+    return {row["id"]: first.setdefault((normalize_for_matching(row["channel"]),
+                                         normalize_for_matching(row["message"])), row["id"])
             for row in rows}
 
 
@@ -233,11 +233,11 @@ def reference_near_pairs(left: list[list[str]], threshold: float) -> int:
 
 def compare_reference(n: int, rounds: int) -> dict[str, Any]:
     """Time the old and the current near-duplicate search on the same ``n`` rows."""
-    from workbench.datasets import normalize_text
+    from workbench.datasets import normalize_for_matching
     from workbench.datasets._check import _near_pairs
 
     rows, _ = synthetic_rows(n, seed=1)
-    columns = [[normalize_text(r[c]) for r in rows] for c in ("channel", "message")]
+    columns = [[normalize_for_matching(r[c]) for r in rows] for c in ("channel", "message")]
     old, new = [], []
     for _ in range(rounds):
         start = time.perf_counter()

@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["ConfigError", "DatasetError", "Problem", "WorkbenchError", "location"]
+__all__ = ["BudgetExhausted", "ConfigError", "DamagedSaveError", "DatasetError", "Problem",
+           "RunError", "TrackingError", "WorkbenchError", "location"]
 
 
 def location(
@@ -111,3 +112,24 @@ class DatasetError(WorkbenchError):
 
 class ConfigError(WorkbenchError):
     """A specification or configuration is invalid (templates, models, options, config files)."""
+
+
+class RunError(WorkbenchError):
+    """A run cannot start or go on as asked, e.g. another process is running the same plan."""
+
+
+class DamagedSaveError(WorkbenchError):
+    """A saved comparison is damaged or incomplete (a file missing, truncated or mismatched)."""
+
+
+class TrackingError(WorkbenchError):
+    """MLflow could not be reached or refused a write; the results themselves are safe."""
+
+
+class BudgetExhausted(WorkbenchError):
+    """A call would take spending past the budget (the runner stops, keeping what finished)."""
+
+    def __init__(self, tag: str) -> None:
+        super().__init__(f"the budget would be passed by call {tag}",
+                         fix="Raise budget_usd and resume; recorded calls are not paid again.")
+        self.tag = tag

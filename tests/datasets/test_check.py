@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from workbench.datasets import GoldenSet, normalize_text
+from workbench.datasets import GoldenSet, normalize_for_matching
 from workbench.errors import DatasetError
 
 MESSAGES = {
@@ -28,8 +28,8 @@ def make(messages: dict[str, str], name: str = "set") -> GoldenSet:
 
 
 def test_normalize_text() -> None:
-    assert normalize_text("Crème BRÛLÉE,  please!") == "creme brulee please"
-    assert normalize_text("ｆｕｌｌ－ｗｉｄｔｈ") == "full width"
+    assert normalize_for_matching("Crème BRÛLÉE,  please!") == "creme brulee please"
+    assert normalize_for_matching("ｆｕｌｌ－ｗｉｄｔｈ") == "full width"
 
 
 def test_finds_exact_normalized_and_near_duplicates() -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from workbench.models import CallCache, ModelSpec, RetryPolicy
+from workbench.models import redact_secrets as redact
 from workbench.models._cache import cache_key
 from workbench.models._engine import run_sync
 from workbench.models._executor import (
@@ -21,7 +22,6 @@ from workbench.models._executor import (
     CallRequest,
     _Pacer,
 )
-from workbench.models._secrets import redact
 from workbench.testing import serve
 
 

@@ -13,11 +13,11 @@ import pytest
 from workbench.models._secrets import (
     environment,
     is_secret_name,
-    redact,
     redact_url,
     secret_values,
     url_credentials,
 )
+from workbench.models._secrets import redact_secrets as redact
 
 
 def hammer_environment(call: Callable[[], object], seconds: float = 0.6) -> int:

@@ -25,8 +25,8 @@ from workbench.shadow import (
     TrafficLog,
     email_valid,
     phone_detector,
-    redact,
 )
+from workbench.shadow import redact_pii as redact
 
 ISSUE_EXAMPLES = {
     # IBANs (stdnum.iban: country format and mod-97 checksum)

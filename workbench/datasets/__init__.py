@@ -9,7 +9,7 @@ Example:
 """
 
 from ._canonical import canonical_jsonl, canonical_value, to_python
-from ._check import CheckReport, normalize_text
+from ._check import CheckReport, normalize_for_matching
 from ._golden import GoldenSet
 from ._io import read_rows
 from ._manifest import FrozenRecord, Manifest
@@ -21,7 +21,7 @@ __all__ = [
     "Manifest",
     "canonical_jsonl",
     "canonical_value",
-    "normalize_text",
+    "normalize_for_matching",
     "read_rows",
     "to_python",
 ]

@@ -24,20 +24,20 @@ from workbench.errors import DatasetError
 from ._canonical import to_python
 from ._view import GoldenSetView
 
-__all__ = ["CheckReport", "check_sets", "normalize_text"]
+__all__ = ["CheckReport", "check_sets", "normalize_for_matching"]
 
 COLUMNS = ["check", "match", "id", "other_id", "similarity", "text"]
 _PUNCT_OR_SPACE = re.compile(r"[\W_]+", re.UNICODE)
 
 
-def normalize_text(text: str) -> str:
+def normalize_for_matching(text: str) -> str:
     """Normalize text for duplicate detection.
 
     Unicode compatibility form without accents, case-folded, punctuation and runs of
     whitespace collapsed to one space.
 
     Example:
-        >>> normalize_text("  Café — CAN'T log in!! ")
+        >>> normalize_for_matching("  Café — CAN'T log in!! ")
         'cafe can t log in'
     """
     decomposed = unicodedata.normalize("NFKD", text)
@@ -456,7 +456,7 @@ def _keys(
     def norm(text: str) -> str:
         found = cache.get(text)
         if found is None:
-            found = cache[text] = normalize_text(text)
+            found = cache[text] = normalize_for_matching(text)
         return found
 
     norm_columns = [[norm(t) for t in column] for column in columns]

@@ -40,7 +40,7 @@ from ._judge_format import (
     verdict_reply,
 )
 from ._litellm import litellm, litellm_version
-from ._secrets import redact as redact_secrets
+from ._secrets import redact_secrets
 from ._spec import ModelSpec, Pricing
 from .sim import SIM_PROFILES, SimProfile, SimReply, is_simulated, simulate
 

@@ -17,11 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from workbench.errors import ConfigError
+from workbench.errors import BudgetExhausted, ConfigError
 
 from ._cache import CallCache
 from ._litellm import litellm
-from ._secrets import redact, secret_values
+from ._secrets import redact_secrets, secret_values
 from ._spec import ModelSpec, Pricing
 
 __all__ = [
@@ -102,10 +102,6 @@ class RetryPolicy:
     def backoff(self, attempt: int, rng: random.Random) -> float:
         """Seconds to wait after failed attempt ``attempt`` (jittered)."""
         return rng.uniform(0, min(self.max_backoff_s, self.base_s * 2 ** (attempt - 1)))
-
-
-class BudgetExhausted(Exception):
-    """Raised by :meth:`BudgetLedger.reserve` when a call would take spending past the budget."""
 
 
 @dataclass
@@ -385,7 +381,7 @@ class CallExecutor:
                 if wait is None:
                     failed = CallResult(
                         error_type=_error_type(exc),
-                        error=redact(str(exc) or repr(exc), secret_values(kwargs))[:2000],
+                        error=redact_secrets(str(exc) or repr(exc), secret_values(kwargs))[:2000],
                         attempts=attempt,
                         latency_s=time.perf_counter() - started,
                         billed_usd=paid,

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
-__all__ = ["MASK", "environment", "is_secret_name", "redact", "redact_url", "secret_values",
+__all__ = ["MASK", "environment", "is_secret_name", "redact_secrets", "redact_url", "secret_values",
            "url_credentials"]
 
 MASK = "***"
@@ -176,7 +176,7 @@ def secret_values(call_kwargs: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(values)
 
 
-def redact(text: str, extra: Iterable[str] = ()) -> str:
+def redact_secrets(text: str, extra: Iterable[str] = ()) -> str:
     """Replace secret values, key-shaped strings and URL credentials with ``[REDACTED]``.
 
     Secret values are those of environment variables whose names hold KEY, TOKEN, SECRET,
@@ -185,9 +185,9 @@ def redact(text: str, extra: Iterable[str] = ()) -> str:
     are left (too likely to hit ordinary words).
 
     Example:
-        >>> redact("Incorrect API key provided: sk-abc123def456ghi")
+        >>> redact_secrets("Incorrect API key provided: sk-abc123def456ghi")
         'Incorrect API key provided: [REDACTED]'
-        >>> redact("cannot reach https://me:hunter2@proxy.example/v1")
+        >>> redact_secrets("cannot reach https://me:hunter2@proxy.example/v1")
         'cannot reach https://[REDACTED]@proxy.example/v1'
     """
     env = environment()

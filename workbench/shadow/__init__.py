@@ -5,8 +5,8 @@ region's international form, national forms of ``PHONE_REGIONS``) with typed pla
 and turns request ids into salted hashes; detectors are pluggable (``Detector``).
 
 Example:
-    >>> from workbench.shadow import redact
-    >>> redact("write to jo@example.com")
+    >>> from workbench.shadow import redact_pii
+    >>> redact_pii("write to jo@example.com")
     'write to [EMAIL]'
 """
 
@@ -19,7 +19,7 @@ from ._redact import (
     email_valid,
     luhn_valid,
     phone_detector,
-    redact,
+    redact_pii,
 )
 from ._replay import (
     PRODUCTION,
@@ -34,5 +34,5 @@ from ._replay import (
 
 __all__ = ["DEFAULT_DETECTORS", "PHONE_REGIONS", "PRODUCTION", "Detector", "Period", "Redactor",
            "ReplayVariant", "TrafficLog", "TrafficRecord", "email_valid", "luhn_valid",
-           "output_words", "pairwise_table", "phone_detector", "redact", "refused",
+           "output_words", "pairwise_table", "phone_detector", "redact_pii", "refused",
            "shadow_test", "traffic_golden_set"]

@@ -40,7 +40,7 @@ from stdnum.us import ssn as _ssn
 from workbench.errors import ConfigError
 
 __all__ = ["DEFAULT_DETECTORS", "PHONE_REGIONS", "Detector", "Redactor", "email_valid",
-           "luhn_valid", "phone_detector", "redact"]
+           "luhn_valid", "phone_detector", "redact_pii"]
 
 Span = tuple[int, int]
 
@@ -303,11 +303,11 @@ class Redactor:
         return value
 
 
-def redact(text: str, detectors: Iterable[Detector] = DEFAULT_DETECTORS) -> str:
+def redact_pii(text: str, detectors: Iterable[Detector] = DEFAULT_DETECTORS) -> str:
     """One-off redaction with the given detectors.
 
     Example:
-        >>> redact("order 1234567890123456 for ana@example.org")
+        >>> redact_pii("order 1234567890123456 for ana@example.org")
         'order 1234567890123456 for [EMAIL]'
     """
     return Redactor(tuple(detectors))(text)

@@ -16,9 +16,11 @@ Example:
         again = wb.load_comparison(run_id)
 """
 
-from ._client import TrackingError, client, metric_key, mlflow_key, mlflow_version
+from workbench.errors import TrackingError
+
+from ._client import client, metric_key, mlflow_key, mlflow_version
 from ._load import list_comparisons, load_comparison, load_table, logging_state
-from ._log import LOGGING_TAG, SCHEMA_VERSION, log_comparison, log_text, supersede
+from ._log import LOGGING_TAG, RUN_LAYOUT_VERSION, log_comparison, log_text, supersede
 from ._pending import PendingLog
 from ._promote import Promotion, load_prompt, promote, rollback
 from ._reports import DECISION_KEY_TAG, DECISION_TAG, log_report, report_key, report_name
@@ -27,7 +29,7 @@ __all__ = [
     "DECISION_KEY_TAG",
     "DECISION_TAG",
     "LOGGING_TAG",
-    "SCHEMA_VERSION",
+    "RUN_LAYOUT_VERSION",
     "PendingLog",
     "Promotion",
     "TrackingError",

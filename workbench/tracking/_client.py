@@ -12,8 +12,8 @@ from importlib.metadata import version
 from types import ModuleType
 from typing import Any
 
-from workbench.errors import WorkbenchError
-from workbench.models import redact_secrets as redact
+from workbench.errors import TrackingError, WorkbenchError
+from workbench.models import redact_secrets
 
 PARAM_LIMIT = 6000
 """MLflow's longest param value; longer values are cut (the full text is an artifact)."""
@@ -25,10 +25,6 @@ _USERINFO = re.compile(r"(?<=//)[^/@\s]+@")
 _KEY_UNSAFE = re.compile(r"[^\w\-. ]")
 """Characters a metric, param or tag name may not hold (MLflow allows ``/`` between parts
 and ``:`` only off Windows: both are replaced inside a part)."""
-
-
-class TrackingError(WorkbenchError):
-    """MLflow could not be reached or refused a write; the results themselves are safe."""
 
 
 @cache
@@ -64,7 +60,7 @@ def safe(value: Any, limit: int = PARAM_LIMIT) -> str:
         >>> safe("https://me:hunter2hunter2@proxy.example/v1")
         'https://[REDACTED]@proxy.example/v1'
     """
-    text = _USERINFO.sub("[REDACTED]@", redact(str(value)))
+    text = _USERINFO.sub("[REDACTED]@", redact_secrets(str(value)))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

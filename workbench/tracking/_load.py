@@ -10,12 +10,19 @@ from typing import Any
 import pandas as pd
 
 from workbench.datasets import GoldenSet
-from workbench.errors import ConfigError
+from workbench.errors import ConfigError, TrackingError
 from workbench.records import Roles, TrackingRef
 from workbench.runner import Comparison
 
-from ._client import TrackingError, client
-from ._log import COMPARISON_DIR, GOLDEN_DIR, KIND_TAG, LOGGING_TAG, SCHEMA_VERSION, SUPERSEDED_TAG
+from ._client import client
+from ._log import (
+    COMPARISON_DIR,
+    GOLDEN_DIR,
+    KIND_TAG,
+    LOGGING_TAG,
+    RUN_LAYOUT_VERSION,
+    SUPERSEDED_TAG,
+)
 
 __all__ = ["list_comparisons", "load_comparison", "load_table", "logging_state"]
 
@@ -83,9 +90,9 @@ def load_comparison(parent_run_id: str, tracking_uri: str | None = None, *,
             fix=f"Use the parent run id ({parent})." if parent else
             "Pass the id printed by log_comparison (wb.list_comparisons lists them).")
     version = int(tags.get("workbench.schema_version", "0"))
-    if version > SCHEMA_VERSION:
+    if version > RUN_LAYOUT_VERSION:
         raise ConfigError(f"logged with run layout version {version}; this workbench reads up "
-                          f"to {SCHEMA_VERSION}", where=where, fix="Upgrade workbench.")
+                          f"to {RUN_LAYOUT_VERSION}", where=where, fix="Upgrade workbench.")
     with tempfile.TemporaryDirectory() as tmp:
         local = Path(c.download_artifacts(parent_run_id, COMPARISON_DIR, tmp))
         cmp = Comparison.load(local)

@@ -24,9 +24,9 @@ from workbench.stats import PairedComparison, compare_configs
 
 from ._client import client, metric_key, mlflow, mlflow_version, reporting, safe, safe_keys
 
-__all__ = ["LOGGING_TAG", "SCHEMA_VERSION", "log_comparison", "supersede"]
+__all__ = ["LOGGING_TAG", "RUN_LAYOUT_VERSION", "log_comparison", "supersede"]
 
-SCHEMA_VERSION = 1
+RUN_LAYOUT_VERSION = 1
 """Version of the run layout below; ``load_comparison`` refuses newer ones."""
 
 KIND_TAG = "workbench.kind"
@@ -343,7 +343,7 @@ def _log(comparison: Comparison, experiment: str, *, run_name: str | None,
         "workbench.complete": str(comparison.complete).lower(),
     }
     parent = c.create_run(exp_id, run_name=name, tags={
-        KIND_TAG: "comparison", "workbench.schema_version": str(SCHEMA_VERSION),
+        KIND_TAG: "comparison", "workbench.schema_version": str(RUN_LAYOUT_VERSION),
         LOGGING_TAG: "started",
         **{k: safe(v) for k, v in common_tags.items() if v is not None},
     })
@@ -381,7 +381,7 @@ def _log(comparison: Comparison, experiment: str, *, run_name: str | None,
             root = Path(tmp)
             comparison.save(root / COMPARISON_DIR)
             (root / COMPARISON_DIR / "layout.json").write_text(json.dumps(
-                {"schema_version": SCHEMA_VERSION, "golden_set": gs is not None}))
+                {"schema_version": RUN_LAYOUT_VERSION, "golden_set": gs is not None}))
             if gs is not None:
                 gs.freeze(root / GOLDEN_DIR, stem=gs.name)
             for v in record.variants:

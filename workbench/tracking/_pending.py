@@ -20,14 +20,13 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from workbench._atomic import write_text
-
-from ._client import TrackingError
+from workbench.errors import TrackingError
 
 __all__ = ["PENDING_DIR", "PendingLog"]
 
 PENDING_DIR = "mlflow"
 """Folder of a saved comparison holding ``request.json`` and ``tables/``."""
-SCHEMA_VERSION = 1
+PENDING_SCHEMA_VERSION = 1
 
 
 class PendingLog(BaseModel):
@@ -35,7 +34,7 @@ class PendingLog(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    schema_version: int = SCHEMA_VERSION
+    schema_version: int = PENDING_SCHEMA_VERSION
     experiment: str
     """The MLflow experiment."""
     tracking_uri: str | None = None
@@ -89,7 +88,7 @@ class PendingLog(BaseModel):
             return None
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            if int(data.get("schema_version", 0)) > SCHEMA_VERSION:
+            if int(data.get("schema_version", 0)) > PENDING_SCHEMA_VERSION:
                 raise TrackingError("the logging request was written by a newer workbench",
                                     where=str(path), fix="Upgrade workbench.")
             return cls.model_validate(data)
