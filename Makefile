@@ -16,7 +16,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
 	touch $@
 
 $(VENV)/.installed-dev: $(BIN)/python pyproject.toml constraints.txt
-	$(PIP) install $(PIP_FLAGS) -c constraints.txt -e '.[dev]'
+	$(PIP) install $(PIP_FLAGS) -c constraints.txt -e '.[dev,ray]'
 	touch $@ $(VENV)/.installed
 
 demo: $(VENV)/.installed

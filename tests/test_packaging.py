@@ -15,6 +15,13 @@ def pyproject(root: Path) -> dict[str, object]:
     return tomllib.loads((root / "pyproject.toml").read_text())
 
 
+def extras(project: dict[str, object]) -> list[str]:
+    """The optional dependencies `make test` installs (dev and ray), which environment.yml lists."""
+    optional = project["optional-dependencies"]
+    assert isinstance(optional, dict)
+    return [*optional["dev"], *optional["ray"]]
+
+
 def normalized(reqs: list[str]) -> set[str]:
     return {
         f"{Requirement(r).name.lower()}{SpecifierSet(str(Requirement(r).specifier))}" for r in reqs
@@ -29,7 +36,7 @@ def test_environment_yml_pip_section_matches_pyproject(repo_root: Path) -> None:
     listed = [r for r in pip_section if not r.startswith("-e")]
     project = pyproject(repo_root)["project"]
     assert isinstance(project, dict)
-    declared = project["dependencies"] + project["optional-dependencies"]["dev"]
+    declared = project["dependencies"] + extras(project)
     assert normalized(listed) == normalized(declared)
     assert "-e ." in pip_section
 
@@ -55,7 +62,7 @@ def test_constraints_satisfy_the_declared_ranges(repo_root: Path) -> None:
             pinned[req.name.lower().replace("_", "-")] = Version(str(req.specifier).lstrip("="))
     project = pyproject(repo_root)["project"]
     assert isinstance(project, dict)
-    for raw in project["dependencies"] + project["optional-dependencies"]["dev"]:
+    for raw in project["dependencies"] + extras(project):
         req = Requirement(raw)
         name = req.name.lower().replace("_", "-")
         assert name in pinned, f"{name} missing from constraints.txt (run `make constraints`)"
