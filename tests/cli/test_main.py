@@ -86,9 +86,10 @@ def approx_numbers(expected: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_console_script_demo_runs_the_simulated_comparison(
-    repo_root: Path, tmp_path: Path
+    repo_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     exe = Path(sys.executable).with_name("workbench")
+    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path))  # the project home: store beside out/
 
     def demo() -> str:
         result = subprocess.run(
@@ -137,10 +138,10 @@ def test_console_script_demo_runs_the_simulated_comparison(
     assert "judge_correctness is the SIMULATED judge sim/judge" in out
     assert (tmp_path / "out" / "qa-comparison" / "calibration_judge_correctness.csv").is_file()
     # both comparisons are logged to the embedded MLflow store in the working directory
-    runs = re.findall(r"logged to MLflow \(sqlite:///mlflow.db\), experiment '([\w-]+)': "
+    runs = re.findall(r"logged to MLflow \(sqlite:///\S+/mlflow.db\), experiment '([\w-]+)': "
                       r"parent run (\w+)", out)
     assert [e for e, _ in runs] == ["triage-demo", "qa-demo"], out
-    assert "mlflow ui --backend-store-uri sqlite:///mlflow.db --host 127.0.0.1" in out
+    assert f"mlflow ui --backend-store-uri sqlite:///{tmp_path}/mlflow.db --host 127.0.0.1" in out
     store = f"sqlite:///{tmp_path}/mlflow.db"
     logged = wb.load_comparison(runs[0][1], tracking_uri=store)
     assert logged.results.equals(saved.results)
@@ -206,6 +207,7 @@ def test_gate_usage_errors_exit_2_and_say_what_to_pass(
     monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path))
     assert main(["gate"]) == 2
     assert "an experiment file or --run-id" in capsys.readouterr().err
     assert main(["gate", "--run-id", "abc"]) == 2

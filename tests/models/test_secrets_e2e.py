@@ -74,6 +74,7 @@ def test_canary_credentials_reach_no_plan_file_report_or_mlflow_store(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _isolated_cache: Path, fake_key: str
 ) -> None:
     monkeypatch.chdir(tmp_path)  # MLflow's artifacts (./mlruns) land in the test's directory
+    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path))
     monkeypatch.setenv("WB_TEST_GATEWAY_HEADER", HEADER)  # a name redact() does not guess
     store = f"sqlite:///{tmp_path}/mlflow.db"
     gs = golden()

@@ -50,6 +50,7 @@ def file_text(path: Path) -> str:
 @pytest.fixture
 def logged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     monkeypatch.chdir(tmp_path)  # MLflow's artifacts (./mlruns) land in the test's directory
+    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path))
     log = traffic(tmp_path)
     assert planted_in(log.read_text())  # the input does carry personal data
     store = f"sqlite:///{tmp_path}/mlflow.db"

@@ -227,6 +227,7 @@ def file_text(path: Path) -> str:
 def test_a_logged_shadow_test_and_its_report_hold_no_planted_value(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _isolated_cache: Path) -> None:
     monkeypatch.chdir(tmp_path)  # MLflow's artifacts (./mlruns) land in the test's directory
+    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path))
     log_path = write_log(tmp_path / "traffic.jsonl", [pii_record(i) for i in range(12)])
     store = f"sqlite:///{tmp_path}/mlflow.db"
     log = TrafficLog.load(log_path)

@@ -23,6 +23,7 @@ VARIANTS = [wb.PromptVariant("plain", user="{{ message }}"),
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """An embedded store in a temp dir; artifacts (./mlruns) land there too, never in the repo."""
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path))
     return f"sqlite:///{tmp_path}/mlflow.db"
 
 

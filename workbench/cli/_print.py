@@ -6,6 +6,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from workbench._home import mlflow_ui_command, redact_uri
+
 __all__ = ["PrintingListener", "print_errors"]
 
 
@@ -74,13 +76,13 @@ class PrintingListener:
             print(f"\ndecision ({gates}):\n{decision}")
 
     def logged(self, run_id: str, tracking_uri: str, experiment: str) -> None:
-        print(f"\nlogged to MLflow ({tracking_uri}), experiment {experiment!r}: parent run "
-              f"{run_id}")
+        shown = redact_uri(tracking_uri)
+        print(f"\nlogged to MLflow ({shown}), experiment {experiment!r}: parent run {run_id}")
         if tracking_uri.startswith("http"):
-            print(f"  open {tracking_uri.rstrip('/')}/ (experiment {experiment!r})")
+            print(f"  open {shown.rstrip('/')}/ (experiment {experiment!r})")
         else:
-            print(f"  open the UI: mlflow ui --backend-store-uri {tracking_uri} --host "
-                  "127.0.0.1 (or: make ui), then http://127.0.0.1:5000")
+            print(f"  open the UI: {mlflow_ui_command(tracking_uri)}, then "
+                  "http://127.0.0.1:5000")
 
     def log_failed(self, error: Exception) -> None:
         print(f"\n{type(error).__name__}: {error}", file=sys.stderr)

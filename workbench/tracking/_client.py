@@ -12,6 +12,7 @@ from importlib.metadata import version
 from types import ModuleType
 from typing import Any
 
+from workbench._home import default_tracking_uri
 from workbench.errors import TrackingError, WorkbenchError
 from workbench.models import redact_secrets
 
@@ -46,11 +47,12 @@ def mlflow_version() -> str:
 def client(tracking_uri: str | None = None) -> Any:
     """An ``MlflowClient`` for ``tracking_uri``.
 
-    Without one: ``$MLFLOW_TRACKING_URI``, else MLflow's default (the embedded
-    ``sqlite:///mlflow.db`` in the working directory).
+    Without one: ``$MLFLOW_TRACKING_URI``, else the project's store
+    (``sqlite:///<project home>/mlflow.db``, see :func:`workbench._home.project_home`).
     """
+    uri = tracking_uri or default_tracking_uri()
     # the registry (prompts) lives in the same store, not in a process-wide default
-    return mlflow().MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    return mlflow().MlflowClient(tracking_uri=uri, registry_uri=uri)
 
 
 def safe(value: Any, limit: int = PARAM_LIMIT) -> str:
@@ -156,7 +158,7 @@ def reporting(tracking_uri: str | None, doing: str, fix: str = "") -> Iterator[N
         if not isinstance(exc, (mlflow().exceptions.MlflowException, OSError,
                                 requests.RequestException)):
             raise
-        uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or "sqlite:///mlflow.db"
+        uri = tracking_uri or default_tracking_uri()
         raise TrackingError(
             f"{doing} failed: {type(exc).__name__}: {safe(str(exc), 400)}",
             where=f"MLflow at {safe(uri, 200)}",

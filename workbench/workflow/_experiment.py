@@ -7,12 +7,12 @@ same way, with no listener or one of its own.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from workbench._atomic import write_text
+from workbench._home import default_tracking_uri
 from workbench.experiments import LoadedExperiment, load_experiment
 from workbench.records import DecisionRecord, GateRecord, Roles
 from workbench.runner import Comparison, PairwiseTable, Plan, pairwise, run_plan
@@ -245,7 +245,7 @@ def _log(result: ExperimentResult, cmp: Comparison, experiment: str, tracking_ur
         result.log_error = exc
         tell.log_failed(exc)
         return
-    uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or "sqlite:///mlflow.db"
+    uri = tracking_uri or default_tracking_uri()
     cmp.record.tracking = TrackingRef(run_id=run_id, experiment=experiment, tracking_uri=uri)
     result.run_id = run_id
     tell.logged(run_id, uri, experiment)
