@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         tracking,
         workflow,
     )
+    from workbench._home import default_tracking_uri, mlflow_ui_command, output_dir, project_home
     from workbench.datasets import CheckReport, GoldenSet
     from workbench.models import ModelSpec, RetryPolicy
     from workbench.prompts import PromptVariant
@@ -67,6 +68,10 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "project_home",
+    "default_tracking_uri",
+    "mlflow_ui_command",
+    "output_dir",
     "CheckReport",
     "Comparison",
     "ConfigError",
@@ -122,6 +127,10 @@ __all__ = [
 
 # public name -> module that defines it, imported on first attribute access (PEP 562)
 _LAZY = {
+    "project_home": "workbench._home",
+    "default_tracking_uri": "workbench._home",
+    "mlflow_ui_command": "workbench._home",
+    "output_dir": "workbench._home",
     "GoldenSet": "workbench.datasets",
     "CheckReport": "workbench.datasets",
     "PromptVariant": "workbench.prompts",
