@@ -65,6 +65,16 @@ class WorkbenchError(Exception):
         where: the file and line, or the case, where it is wrong.
         fix: how to fix it.
         problems: further problems of the same validation, listed after the first.
+        cli_fix: the same fix in command-line terms (``--candidate MODEL:VARIANT`` rather than
+            ``candidate=(model, variant)``), shown by ``workbench`` commands; default ``fix``.
+
+    Example:
+        >>> e = ConfigError("no candidate", fix="Pass candidate=(model, variant).",
+        ...                 cli_fix="Pass --candidate MODEL:VARIANT.")
+        >>> e.for_cli()
+        'no candidate. Pass --candidate MODEL:VARIANT.'
+        >>> str(e)
+        'no candidate. Pass candidate=(model, variant).'
     """
 
     def __init__(
@@ -74,9 +84,11 @@ class WorkbenchError(Exception):
         where: str = "",
         fix: str = "",
         problems: list[Problem] | None = None,
+        cli_fix: str | None = None,
     ) -> None:
         self.problem = Problem(where=where, what=what, fix=fix)
         self.problems: list[Problem] = [self.problem, *(problems or [])]
+        self.cli_fix = cli_fix
         super().__init__(self._render())
 
     @property
@@ -89,8 +101,15 @@ class WorkbenchError(Exception):
         """How to fix the first problem."""
         return self.problem.fix
 
-    def _render(self, shown: int = 5) -> str:
-        text = str(self.problem)
+    def for_cli(self) -> str:
+        """The message with the fix in command-line terms (what ``workbench`` commands print)."""
+        if self.cli_fix is None:
+            return str(self)
+        first = Problem(where=self.problem.where, what=self.problem.what, fix=self.cli_fix)
+        return self._render(first=first)
+
+    def _render(self, shown: int = 5, first: Problem | None = None) -> str:
+        text = str(first or self.problem)
         more = self.problems[1:]
         if more:
             listed = "\n".join(f"  - {p}" for p in more[:shown])

@@ -151,6 +151,7 @@ def test_console_script_demo_runs_the_simulated_comparison(
     assert "kappa 95% CI" in set(calibration["figure"])
     again = demo()  # unchanged comparisons: answered from the cache, $0
     assert "912/912 calls recorded, 912 from the cache, billed $0.0000" in again
+    assert "(billed $0.0000: verdicts from the cache)" in again  # the pairwise judge too
     assert "308/308 calls recorded, 308 from the cache, billed $0.0000" in again
     # the demo ends with the decision for the gates file, agreeing with wb.decide on the saved run
     gates = wb.Gates.load(repo_root / "examples" / "triage_gates.yaml")
@@ -178,7 +179,8 @@ def test_console_script_demo_runs_the_simulated_comparison(
     # the migration report: written, logged to the triage run, and its decision is the same
     report = tmp_path / "out" / "reports" / "migration_report.html"
     assert report.is_file() and (tmp_path / "out" / "reports" / "migration_report.md").is_file()
-    assert f"Migration report: {tmp_path / 'out'}/reports/migration_report.html" in out
+    assert out.count(f"{tmp_path / 'out'}/reports/migration_report.html") == 1  # said once
+    assert f"migration report: {tmp_path / 'out'}/reports/migration_report.html and" in out
     assert f"<h2>{decision.outcome}</h2>" in report.read_text()
     logged = {a.path for a in client.list_artifacts(runs[0][1], "reports")}
     assert "reports/migration_report.html" in logged

@@ -129,7 +129,23 @@ def test_bad_manifest_names_keys_and_lines(fixtures: Path) -> None:
     assert "line 4: " in text and "routable ['language'] are not listed in slices" in text
     assert "line 5: slicez: Extra inputs are not permitted" in text
     assert "allowed keys are" in text
+    assert "(bad_manifest.yaml was read as the manifest of bad_manifest.jsonl" in text
     assert len(err.problems) == 3
+
+
+def test_an_experiment_file_beside_its_golden_set_is_not_read_as_a_manifest(
+    repo_root: Path, tmp_path: Path
+) -> None:
+    # `mini.yaml` (an experiment) beside `mini.jsonl`: the sidecar rule would read it as the
+    # set's manifest; the error says so and names the rename, instead of "Extra inputs"
+    (tmp_path / "mini.jsonl").write_text('{"id": "a", "q": "x"}\n', encoding="utf-8")
+    (tmp_path / "mini.yaml").write_text(
+        (repo_root / "examples" / "triage_experiment.yaml").read_text(), encoding="utf-8")
+    text = str(load_error(tmp_path / "mini.jsonl"))
+    assert "mini.yaml was taken as the manifest of mini.jsonl" in text
+    assert "looks like an experiment or gates file" in text and "golden_set" in text
+    assert "Rename it, e.g. mini_experiment.yaml" in text
+    assert "Extra inputs" not in text
 
 
 def test_several_problems_are_all_reported(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 import workbench as wb
+from workbench.cli import main
 from workbench.errors import ConfigError
 from workbench.models import ModelSpec
 from workbench.shadow import PRODUCTION, ReplayVariant, TrafficLog, pairwise_table
@@ -139,12 +140,20 @@ def test_label_agreement_matches_a_count_by_hand(shadow_cmp: Any) -> None:
     assert sum(n for k, n in changes.items()) <= 2 * 60
 
 
-def test_a_log_served_by_several_models_needs_served(tmp_path: Path) -> None:
+def test_a_log_served_by_several_models_needs_served(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     other = json.loads(SHIPPED.read_text().splitlines()[0])
     other.update(request_id="x-1", served_model="sim/fast")
     log = subset(tmp_path, 10, [other])
-    with pytest.raises(ConfigError, match="served by 2 models"):
+    with pytest.raises(ConfigError, match="served by 2 models") as caught:
         wb.shadow_test(log, "sim/small", judge=None, progress=False)
+    assert 'served="<model>"' in str(caught.value)
+    # the command line says the same with its own flag, not Python keyword syntax
+    assert main(["shadow", "--log", str(log), "--candidate", "sim/small", "--no-judge",
+                 "--no-progress", "--out", str(tmp_path / "r.html")]) == 2
+    err = capsys.readouterr().err
+    assert "served by 2 models" in err and "--served MODEL" in err and "served=" not in err
     cmp = wb.shadow_test(log, "sim/small", judge=None, served="sim/fast", progress=False)
     assert set(cmp.results.case_id) == {TrafficLog.load(log).id_of("x-1")}
     assert cmp.record.shadow.left_out == 10

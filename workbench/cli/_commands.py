@@ -156,7 +156,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(decision.paired)
         print()
         print(decision)
-    print(f"\nMigration report: {out}/reports/migration_report.html (and .md)")
     log = root / "shadow" / "support_traffic.jsonl"
     print(f"\n=== shadow test: replay production traffic ({log.name}, SIMULATED, served by "
           "sim/large) against the candidate sim/small, judged pairwise in both orders\n")

@@ -205,7 +205,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except WorkbenchError as exc:
-        print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"{type(exc).__name__}: {exc.for_cli()}", file=sys.stderr)
         return EXIT_USAGE
 
 

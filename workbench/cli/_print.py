@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench._home import mlflow_ui_command, redact_uri
+from workbench.runner import judge_cost_text
 
 __all__ = ["PrintingListener", "print_errors"]
 
@@ -39,12 +40,13 @@ class PrintingListener:
                 sim = " (SIMULATED judge)" if pw.simulated_judge else ""
                 print(f"\npairwise {pw.rubric} by {pw.judge}{sim}, both orders: {pw.wins} "
                       f"wins, {pw.losses} losses, {pw.ties} ties on {pw.n} requests; orders "
-                      f"agreed on {pw.consistency_rate or 0:.0%}; judge cost "
-                      f"${pw.judge_cost_usd:.4f}")
+                      f"agreed on {pw.consistency_rate or 0:.0%}; "
+                      f"{judge_cost_text(pw.judge_cost_usd, pw.judge_billed_usd)}")
             tracking = comparison.record.tracking
             if tracking is not None and tracking.run_id:
-                print(f"\nlogged to MLflow, experiment {tracking.experiment!r}: parent run "
-                      f"{tracking.run_id}")
+                where = redact_uri(tracking.tracking_uri) if tracking.tracking_uri else ""
+                print(f"\nlogged to MLflow{f' ({where})' if where else ''}, experiment "
+                      f"{tracking.experiment!r}: parent run {tracking.run_id}")
             return
         self.errors_over = print_errors(comparison, self.max_error_rate)
         stats = comparison.record.run
@@ -64,7 +66,8 @@ class PrintingListener:
         print(f"\npairwise {a['rubric']} by {a['judge']}{sim}: candidate "
               f"{'/'.join(a['candidate'])} vs incumbent {'/'.join(a['incumbent'])} on {a['n']} "
               f"cases: {a['wins']} wins, {a['losses']} losses, {a['ties']} ties; both orders "
-              f"agreed on {a['consistency_rate']:.0%}; judge cost ${a['judge_cost_usd']:.4f}")
+              f"agreed on {a['consistency_rate']:.0%}; "
+              f"{judge_cost_text(a['judge_cost_usd'], a.get('judge_billed_usd'))}")
 
     def calibrated(self, name: str, calibration: Any, simulated_judge: str | None) -> None:
         note = f"\n  ({name} is the SIMULATED judge {simulated_judge})" if simulated_judge \

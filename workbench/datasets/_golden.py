@@ -115,7 +115,7 @@ class GoldenSet:
         """
         path = Path(path)
         manifest_path = sidecar_path(path)
-        manifest = read_manifest(manifest_path) if manifest_path else None
+        manifest = read_manifest(manifest_path, path) if manifest_path else None
         declared = list(slices) if slices is not None else (manifest.slices if manifest else [])
         if name is not None:
             check_name(name, f"GoldenSet.load({str(path)!r}, name=...)")

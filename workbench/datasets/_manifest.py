@@ -98,6 +98,13 @@ class Manifest(BaseModel):
         path.write_text(self.to_yaml(), encoding="utf-8")
 
 
+# top-level keys of experiment and gates files, never of a manifest
+_NOT_MANIFEST_KEYS = frozenset({
+    "golden_set", "models", "variants", "scorers", "pairwise", "gates", "metrics", "candidate",
+    "incumbent", "budget_usd", "repeats", "judge", "alpha",
+})
+
+
 def sidecar_path(data_path: Path) -> Path | None:
     """Return the existing ``<stem>.yaml`` (or ``.yml``) next to a data file, if any."""
     for suffix in (".yaml", ".yml"):
@@ -107,11 +114,34 @@ def sidecar_path(data_path: Path) -> Path | None:
     return None
 
 
-def read_manifest(path: Path) -> Manifest:
-    """Read and validate a manifest, raising a DatasetError naming the key and line."""
+def read_manifest(path: Path, data_path: Path | None = None) -> Manifest:
+    """Read and validate a manifest, raising a DatasetError naming the key and line.
+
+    With ``data_path`` (the golden set ``path`` is the sidecar of), errors say the file was
+    taken as that set's manifest, and a file that looks like an experiment or gates file
+    (``mini.yaml`` beside ``mini.csv``) is refused with the rename that fixes it.
+    """
     data, root = read_mapping(path, DatasetError, what="the manifest",
                               example="datasets/*/golden.yaml for the format")
-    return validate_manifest(data, where=path, root=root)
+    if data_path is None:
+        return validate_manifest(data, where=path, root=root)
+    foreign = sorted(set(data) & _NOT_MANIFEST_KEYS)
+    if foreign:
+        raise DatasetError(
+            f"{path.name} was taken as the manifest of {data_path.name} (a golden set's "
+            f"sidecar <stem>.yaml), but it looks like an experiment or gates file (keys: "
+            f"{', '.join(foreign)})",
+            where=str(path),
+            fix=f"Rename it, e.g. {path.stem}_experiment{path.suffix}, so that it is not "
+            f"beside {data_path.name} under the same stem; a manifest holds name, description, "
+            "slices, routable (see datasets/*/golden.yaml).")
+    try:
+        return validate_manifest(data, where=path, root=root)
+    except DatasetError as exc:
+        raise DatasetError(
+            f"{exc.problem.what} ({path.name} was read as the manifest of {data_path.name}: "
+            "a golden set's sidecar <stem>.yaml)",
+            where=exc.problem.where, fix=exc.problem.fix, problems=exc.problems[1:]) from None
 
 
 def validate_manifest(

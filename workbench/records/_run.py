@@ -213,6 +213,9 @@ class PairwiseSummary(_Record):
     errors: int = 0
     skipped: int = 0
     judge_cost_usd: float = 0.0
+    judge_billed_usd: float | None = None
+    """What this run paid the judge (0 when every verdict came from the cache); None in saves
+    made before it was recorded."""
 
 
 class ShadowSection(_Record):

@@ -11,11 +11,11 @@ from ._compare import RunHandle, acompare, compare, run_plan, start_compare
 from ._comparison import RESULT_COLUMNS, Comparison
 from ._errors import DamagedSaveError, RunError
 from ._health import error_breakdown
-from ._pairwise import PairwiseTable, pairwise
+from ._pairwise import PairwiseTable, judge_cost_text, pairwise
 from ._plan import Cell, Leakage, Plan, plan
 from ._run import FAIL_FAST_AFTER, SKIPPED, RecordedConfig
 
 __all__ = ["FAIL_FAST_AFTER", "RESULT_COLUMNS", "SKIPPED", "Cell", "Comparison",
            "DamagedSaveError", "Leakage", "PairwiseTable", "Plan", "RecordedConfig", "RunError",
-           "RunHandle", "acompare", "compare", "error_breakdown", "pairwise", "plan", "run_plan",
-           "start_compare"]
+           "RunHandle", "acompare", "compare", "error_breakdown", "judge_cost_text", "pairwise",
+           "plan", "run_plan", "start_compare"]

@@ -172,6 +172,8 @@ class Checkpoint:
                             "the checkpoint was written by a newer workbench",
                             where=f"{self.path}, line {number}",
                             fix="Upgrade workbench, or run with resume=False to start over.",
+                            cli_fix="Upgrade workbench, or run without --resume to start "
+                            "over.",
                         )
                 elif kind == "reserve":
                     reserved[entry["key"]] = reserved.get(entry["key"], 0.0) + entry["usd"]

@@ -32,9 +32,26 @@ from workbench.scorers import RUBRICS, VerdictError, pairwise_messages, parse_pr
 from ._comparison import Comparison
 from ._plan import JUDGE_COMPLETION_TOKENS
 
-__all__ = ["PairwiseTable", "pairwise"]
+__all__ = ["PairwiseTable", "judge_cost_text", "pairwise"]
 
 Config = tuple[str, str]
+
+
+def judge_cost_text(cost_usd: float, billed_usd: float | None) -> str:
+    """``judge cost $X``, with what this run billed when verdicts came from the cache.
+
+    Example:
+        >>> judge_cost_text(0.0564, 0.0)
+        'judge cost $0.0564 (billed $0.0000: verdicts from the cache)'
+        >>> judge_cost_text(0.0564, 0.0564)
+        'judge cost $0.0564'
+    """
+    text = f"judge cost ${cost_usd:.4f}"
+    if billed_usd is None or abs(billed_usd - cost_usd) < 5e-7:
+        return text
+    if billed_usd == 0:
+        return f"{text} (billed $0.0000: verdicts from the cache)"
+    return f"{text} (billed ${billed_usd:.4f}; the rest from the cache)"
 
 
 class PairwiseTable(pd.DataFrame):
@@ -79,8 +96,8 @@ class PairwiseTable(pd.DataFrame):
         return (f"{'/'.join(a['candidate'])} vs {'/'.join(a['incumbent'])}, {a['rubric']} "
                 f"judged by {a['judge']}{sim} in both orders: {a['wins']} wins, "
                 f"{a['losses']} losses, {a['ties']} ties on {a['n']} cases; orders agreed on "
-                f"{a['consistency_rate']:.0%}; {a['errors']} without a verdict; judge cost "
-                f"${a['judge_cost_usd']:.4f}")
+                f"{a['consistency_rate']:.0%}; {a['errors']} without a verdict; "
+                f"{judge_cost_text(a['judge_cost_usd'], a.get('judge_billed_usd'))}")
 
     def _repr_html_(self) -> str:
         table = self.to_html(max_rows=20, notebook=True)  # pandas escapes cell text
@@ -146,6 +163,8 @@ def pairwise(
     columns = gs.input_columns
     response_format = {"type": "json_object"} if spec.supports_json_mode() else None
 
+    billed: list[float] = []
+
     async def verdict(case: Mapping[str, Any], first: str, second: str) -> tuple[str, float]:
         messages = pairwise_messages(rubric_text, case, first, second, reference=reference,
                                      input_columns=columns)
@@ -156,6 +175,7 @@ def pairwise(
                               est_completion_tokens=JUDGE_COMPLETION_TOKENS)
         result = await executor.call(request, use_cache=cache)
         cost = float(result.cost_usd or 0.0)
+        billed.append(float(result.billed_usd or 0.0))
         if result.error_type is not None:
             raise VerdictError(f"judge call failed: {result.error_type}")
         return parse_preference(result.output or ""), cost
@@ -199,5 +219,6 @@ def pairwise(
         errors=int(df["error"].notna().sum()),
         skipped=len(all_cases) - len(shared),
         judge_cost_usd=float(df["judge_cost_usd"].sum()),
+        judge_billed_usd=float(sum(billed)),
     )
     return df

@@ -154,6 +154,8 @@ def _served(log: TrafficLog, served: ModelSpec | str | None
                 f"the log was served by {len(models)} models: {models}",
                 where=str(log.path),
                 fix="Pick the production model to compare against: served=\"<model>\" (its "
+                    "requests are replayed, the others left out).",
+                cli_fix="Pick the production model to compare against: --served MODEL (its "
                     "requests are replayed, the others left out).")
         served = models[0]
     spec = ModelSpec(served) if isinstance(served, str) else served

@@ -63,7 +63,8 @@ def label_agreement(cmp: ComparisonLike, fields: Sequence[str] | None = None, *,
     inc = incumbent or cmp.record.roles.incumbent
     if cand is None or inc is None:
         raise ConfigError("label_agreement needs a candidate and an incumbent",
-                          fix="Pass candidate=(model, variant) and incumbent=(model, variant).")
+                          fix="Pass candidate=(model, variant) and incumbent=(model, variant).",
+                          cli_fix="Pass --candidate MODEL:VARIANT and --incumbent MODEL:VARIANT.")
     df = cmp.results
     pick = {role: df[(df["model"] == m) & (df["variant"] == v) & (df["repeat"] == 0)]
             .set_index("case_id") for role, (m, v) in (("c", cand), ("s", inc))}

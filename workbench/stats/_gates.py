@@ -248,6 +248,8 @@ def decide(
     if cand is None or inc is None:
         raise ConfigError("decide needs a candidate and an incumbent",
                           fix="Pass candidate=(model, variant) and incumbent=(model, variant), "
+                          "or set candidate:/incumbent: in the gates file.",
+                          cli_fix="Pass --candidate MODEL:VARIANT and --incumbent MODEL:VARIANT, "
                           "or set candidate:/incumbent: in the gates file.")
     unknown = [m for m in config.metrics if m not in comparison.scorers]
     if unknown:
