@@ -55,6 +55,20 @@ def test_binary_threshold_uses_unweighted_kappa() -> None:
     assert cal.kappa == pytest.approx(cohen_kappa_score(h, j))
 
 
+def test_kappa_of_one_category_is_undefined_and_said_so(recwarn: pytest.WarningsRecorder) -> None:
+    # every label and every score 5: chance agreement is 1, kappa is 0/0, not a number to show
+    results, labels = tables()
+    results["score.judge_correctness"] = 1.0
+    labels["label"] = 5
+    cal = calibrate(results, labels, scale=(1, 5))
+    assert np.isnan(cal.kappa) and cal.agreement == 1.0
+    assert "kappa (quadratic-weighted) undefined (every label and score in one category" in str(
+        cal)
+    assert "bias (judge − human) +0.000 on every output (no spread, so no interval)" in str(cal)
+    assert cal.spearman is None and "Spearman" not in str(cal)
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
 def test_stale_and_unmatched_labels_are_reported_not_used() -> None:
     results, labels = tables()
     results.loc[0, "output"] = "a different answer now"  # the model's output changed

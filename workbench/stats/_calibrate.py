@@ -127,18 +127,23 @@ class Calibration:
             f"  agreement {self.agreement:.1%}"
             + (f", within one point {self.within_one:.1%}" if self.within_one is not None
                else ""),
-            f"  Cohen's kappa ({self.kappa_method}) {self.kappa:.3f} "
-            f"[{self.kappa_low:.3f}, {self.kappa_high:.3f}] 95% CI",
-            f"  bias (judge − human) {self.bias:+.3f} [{self.bias_low:+.3f}, "
-            f"{self.bias_high:+.3f}] 95% t CI: the judge "
-            + ("over-scores" if self.bias_low > 0 else "under-scores" if self.bias_high < 0
-               else "shows no clear bias"),
+            f"  Cohen's kappa ({self.kappa_method}) "
+            f"{_kappa_text(self.kappa, self.kappa_low, self.kappa_high)}",
+            (f"  bias (judge − human) {self.bias:+.3f} [{self.bias_low:+.3f}, "
+             f"{self.bias_high:+.3f}] 95% t CI: the judge "
+             + ("over-scores" if self.bias_low > 0 else "under-scores" if self.bias_high < 0
+                else "shows no clear bias"))
+            if self.bias_high != self.bias_low else
+            f"  bias (judge − human) {self.bias:+.3f} on every output (no spread, so no "
+            "interval)",
         ]
         if self.spearman is not None:
             lines.append(f"  Spearman rho {self.spearman:.3f} (p={self.spearman_p:.2g})")
         if self.human:
-            lines.append(f"  reviewers agree with each other: kappa {self.human['kappa']:.3f} "
-                         f"on {self.human['n']} shared outputs")
+            shared = self.human
+            kappa = _kappa_text(shared["kappa"], shared["kappa_low"], shared["kappa_high"])
+            lines.append(f"  reviewers agree with each other: kappa {kappa} on {shared['n']} "
+                         "shared outputs")
         if len(self.stale):
             lines.append(f"  {len(self.stale)} stale label(s) ignored: the output changed "
                          "since it was labelled")
@@ -175,8 +180,16 @@ def _kappa(human: np.ndarray[Any, Any], judge: np.ndarray[Any, Any], cats: list[
            weighted: bool) -> tuple[float, float, float]:
     table = pd.crosstab(pd.Categorical(human, cats), pd.Categorical(judge, cats),
                         dropna=False).to_numpy()
-    result = cohens_kappa(table, wt="quadratic" if weighted else None)
+    # kappa is undefined (0/0) when both raters used a single category: NaN, said in words
+    with np.errstate(divide="ignore", invalid="ignore"):
+        result = cohens_kappa(table, wt="quadratic" if weighted else None)
     return float(result.kappa), float(result.kappa_low), float(result.kappa_upp)
+
+
+def _kappa_text(kappa: float, low: float, high: float) -> str:
+    if not np.isfinite(kappa):
+        return "undefined (every label and score in one category: chance agreement is 100%)"
+    return f"{kappa:.3f} [{low:.3f}, {high:.3f}] 95% CI"
 
 
 def calibrate(
@@ -280,8 +293,9 @@ def calibrate(
     )
     if resolved == "ordinal":
         cal.within_one = float((np.abs(diff) <= 1).mean())
-        rho = sps.spearmanr(human, judged)
-        cal.spearman, cal.spearman_p = float(rho.statistic), float(rho.pvalue)
+        if np.ptp(human) > 0 and np.ptp(judged) > 0:  # undefined for a constant rater
+            rho = sps.spearmanr(human, judged)
+            cal.spearman, cal.spearman_p = float(rho.statistic), float(rho.pvalue)
     cal.human = _between_reviewers(current, cats, weighted, resolved, threshold, low, high)
     return cal
 
