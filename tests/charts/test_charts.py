@@ -165,6 +165,53 @@ def test_win_loss_bars_hold_each_groups_shares_and_use_the_template_colours() ->
     assert list(losses.x) == pytest.approx([3 / 12, 3 / 4, 0 / 8])
     ws = wb.stats.win_share(list(outcomes))
     assert wins.customdata[0][2:] == pytest.approx([ws.share, ws.low, ws.high])
-    way = list(pio.templates["ggplot2"].layout.colorway)
-    assert [t.marker.color for t in fig.data] == [way[2], way[0], way[1]]
+    # outcome colours: the diverging scale's ends and a grey, never a configuration's colour
+    # (ggplot2 has no diverging scale of its own: plotly's RdBu, blue for wins, red for losses)
+    import plotly.colors
+
+    rdbu = plotly.colors.get_colorscale("RdBu")
+    colours = [t.marker.color for t in fig.data]
+    assert [colours[0], colours[2]] == [rdbu[-1][1], rdbu[0][1]]
+    assert len(set(colours)) == 3 and not set(colours) & set(
+        pio.templates["ggplot2"].layout.colorway)
+    dark = charts.win_loss(outcomes, template="plotly_dark")
+    scale = pio.templates["plotly_dark"].layout.colorscale.diverging
+    assert [dark.data[0].marker.color, dark.data[2].marker.color] == [scale[-1][1],
+                                                                      scale[0][1]]
     assert "SIMULATED" in fig.layout.title.text
+
+
+def _config_colours(figures: list[object]) -> dict[tuple[str, str], set[str]]:
+    """Every trace that names a configuration (``model · variant``): the colours it is drawn in."""
+    seen: dict[tuple[str, str], set[str]] = {}
+    for fig in figures:
+        for trace in fig.data:  # type: ignore[attr-defined]
+            name = html.unescape(trace.name or "")
+            if " · " in name:
+                model, variant = name.split(" · ", 1)
+                seen.setdefault((model, variant), set()).add(trace.marker.color)
+    return seen
+
+
+def test_one_colour_per_configuration_in_every_chart(cmp: wb.Comparison) -> None:
+    paired = wb.compare_configs(cmp, ("sim/fast", "plain"), ("sim/large", "plain"))
+    figures = charts.standard_figures(cmp, paired, template="ggplot2")
+    colours = charts.config_colors(cmp, template="ggplot2")
+    assert len(colours) == 4 and len(set(colours.values())) == 4
+    # cost vs quality (twice: one per scorer) and latency draw every configuration, each in
+    # its one colour; the forest plot's points are the candidate's
+    assert _config_colours(figures) == {c: {colour} for c, colour in colours.items()}
+    assert sum(" · " in (t.name or "") for f in figures for t in f.data) == 3 * 4
+    assert figures[0].data[0].marker.color == colours[("sim/fast", "plain")]
+    # the colours follow the configurations, not the order of the rows (e.g. after a reload)
+    shuffled = wb.Comparison(cmp.results.sample(frac=1, random_state=3).reset_index(drop=True),
+                             cmp.record, cmp.score_details)
+    assert shuffled.results["model"].iloc[0] != cmp.results["model"].iloc[0] or \
+        shuffled.results["variant"].iloc[0] != cmp.results["variant"].iloc[0]
+    assert charts.config_colors(shuffled, template="ggplot2") == colours
+    assert _config_colours([charts.latency(shuffled, template="ggplot2"),
+                            charts.cost_quality(shuffled, template="ggplot2")]) == {
+        c: {colour} for c, colour in colours.items()}
+    # more configurations than the template has colours: still one colour each
+    many = charts.config_colors([(f"m{i}", "v") for i in range(30)], template="ggplot2")
+    assert len(set(many.values())) == 30

@@ -9,7 +9,7 @@ import plotly.io as pio
 import pytest
 
 import workbench as wb
-from workbench.charts import agreement_matrix, cost_breakdown
+from workbench.charts import agreement_matrix, config_colors, cost_breakdown
 from workbench.stats import calibrate
 
 from ..runner.conftest import small_set
@@ -56,8 +56,13 @@ def test_cost_breakdown_splits_each_configs_cost_into_its_parts(cmp: wb.Comparis
         assert prompt.x[i] + completion.x[i] == pytest.approx(rows["cost_usd"].mean() * 1000)
         total = sum(want)
         assert judge.customdata[i][1] == f"{want[2] / total:.1%} of the total"
-    way = list(pio.templates["ggplot2"].layout.colorway)
-    assert [t.marker.color for t in fig.data] == way[:3]
+    # each bar in its configuration's colour (as in every chart); the parts by pattern
+    colours = config_colors(cmp, template="ggplot2")
+    shown = [colours[(html.unescape(y).split(" · ", 1)[0], html.unescape(y).split(" · ", 1)[1])]
+             for y in prompt.y]
+    assert [list(t.marker.color) for t in fig.data] == [shown] * 3
+    assert len(set(shown)) == 4 and shown[0] == pio.templates["ggplot2"].layout.colorway[0]
+    assert [t.marker.pattern.shape for t in fig.data] == ["", "/", "."]
     for trace in fig.data:
         assert trace.hovertemplate.endswith("<extra></extra>")
         assert "<img" not in trace.hovertemplate

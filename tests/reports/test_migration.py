@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -64,18 +65,15 @@ def test_numbers_equal_compare_configs_and_decide(cmp: wb.Comparison) -> None:
     summary = cmp.summary()
     assert report.cost["candidate"]["per_month"] == pytest.approx(
         summary.loc[ROLES["candidate"], "cost_per_case_usd"] * 100_000)
-    # rollout: the decision's own numbers (observed delta and spread) at the canary share,
-    # so the plan and the HOLD advice agree
-    need = report.rollout["needs"][0]
-    cases, _, why = wb.stats.gate_cases(m, gates.metrics["exact_match"], gates)
-    assert need["n"] == cases
-    if cases is not None:
-        assert report.rollout["days"] == math.ceil(cases / (0.05 * 100_000 / 30))
-        gate = decision.gates[0]
-        if gate.status == "inconclusive":
-            assert gate.extra_cases == cases
-    else:
-        assert report.rollout["days"] is None and why in report.rollout["note"]
+    # rollout: sized by the decision's own counts (tests/reports/test_summary.py covers each
+    # outcome), so the plan and the HOLD advice agree
+    assert report.rollout["cases_needed"] == decision.cases_needed
+    assert report.rollout["extra_cases"] == decision.extra_cases
+    assert [g["extra_cases"] for g in report.rollout["gates"]] == [
+        g.extra_cases for g in decision.gates]
+    if decision.outcome == "HOLD" and decision.cases_needed is not None:
+        assert report.rollout["requests"] == decision.cases_needed
+        assert report.rollout["days"] == math.ceil(decision.cases_needed / (0.05 * 100_000 / 30))
     # routing only over the routable slice, savings from the chosen configs' costs
     assert [p["slice"] for p in report.routing] == ["tier"]
     plan = report.routing[0]
@@ -120,27 +118,56 @@ def test_html_is_self_contained_and_escapes_every_planted_string(
     assert not any("window.__x=1" in s or "window.__y" in s for s in dom.script_text)
     assert "&lt;script&gt;window.__x=1&lt;/script&gt;" in page
     assert page.count("plotly.js v") == 1 and page.count("Plotly.newPlot") >= 3
-    headings = [h for h in ("1. Decision", "2. Quality", "3. Cost and latency", "4. Examples",
-                            "5. Rollout plan", "6. Routing", "7. Reproducibility")]
-    positions = [page.index(h) for h in headings]
+    # summary, charts, details, then the appendix with the slices, worst cases and examples
+    ids = ["summary", "charts", "decision", "quality", "cost", "rollout", "routing",
+           "reproducibility", "slices", "worst", "examples"]
+    positions = [page.index(f'id="{i}"') for i in ids]
     assert positions == sorted(positions)
+    appendix = page.index("Appendix A. Per slice")
+    assert appendix < page.index("<td>tier=free</td>") < page.index("Appendix B.") < \
+        page.index("Appendix C. Examples") < page.index("&lt;script&gt;window.__x=1")
+    # (the first slice row is in the appendix: no slice table before it)
+    assert page.index("Plotly.newPlot") < page.index('id="decision"')  # charts come first
+    # the table of contents links to every section
+    toc = page[page.index('<nav class="toc"'):page.index("</nav>")]
+    assert [a["href"] for t, a in dom.tags if t == "a" and (a.get("href") or "").startswith(
+        "#")] == [f"#{i}" for i in ids]
+    assert 'href="#' in toc
 
 
-def test_markdown_has_tables_and_no_html_or_images_from_data(
+def test_markdown_has_tables_and_no_html_links_or_images_from_data(
         cmp: wb.Comparison, tmp_path: Path) -> None:
     report = wb.migration_report(cmp, examples=40, **ROLES)
     assert {"c000", "c002"} <= {e.case_id for e in report.examples}
-    text = report.to_markdown(tmp_path / "r.md").read_text()
+    text = report.to_markdown(tmp_path / "r.md", images=False).read_text()
     tokens = MarkdownIt("commonmark").enable(["table", "strikethrough"]).parse(text)
     kinds = {t.type for t in tokens}
     assert "table_open" in kinds
     assert not kinds & {"html_block", "html_inline"}
     inline = [c for t in tokens if t.children for c in t.children]
-    assert not [c for c in inline if c.type in ("image", "html_inline", "link_open")]
-    assert "VERDICT: 10" in text and "\\!\\[i\\]" in text  # shown as text, not markup
+    assert not [c for c in inline if c.type in ("image", "html_inline")]
+    links = [c.attrGet("href") for c in inline if c.type == "link_open"]
+    assert links and all(str(h).startswith("#") for h in links)  # only the contents' anchors
+    assert "VERDICT: 10" in text and "!\\[i\\](http\\://evil.example/x.png)" in text  # as text
+    shown = MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(text)
+    assert "&lt;script&gt;window.__x=1&lt;/script&gt;" in shown and "<script" not in shown
+    assert "![i](http://evil.example/x.png)" in shown and "<img" not in shown  # shown as text
+    # only what Markdown needs is escaped: dates, versions, names, numbers and thresholds
+    assert "\\." not in text and "\\-" not in text and "\\(" not in text
+    assert "\\>" not in text and "| > -0.02 |" in text
+    codes = [c.content for c in inline if c.type == "code_inline"]
+    assert "workbench report <run id>" in codes  # not logged: how to rebuild it, as code
+    assert f"workbench {wb.__version__}" in text and "exact_match" in text
+    assert "_Charts: in the HTML report; chart images were not drawn for this copy._" in text
     heads = [t.content for t in tokens if t.type == "inline" and t.map and t.level == 1]
-    order = [h for h in heads if h[:2] in {"1.", "2.", "3.", "4.", "5.", "6.", "7."}]
-    assert [h[:2] for h in order] == ["1.", "2.", "3.", "4.", "5.", "6.", "7."]
+    # every link of the contents goes to a heading by its GitHub anchor
+    anchors = {re.sub(r"[^\w\- ]", "", h.lower()).replace(" ", "-") for h in heads}
+    assert len(links) >= 10 and {str(h)[1:] for h in links} <= anchors
+    order = [h.split(".")[0] for h in heads if h[:2] in {"1.", "2.", "3.", "4.", "5.", "6."}]
+    assert order == ["1", "2", "3", "4", "5", "6"]
+    assert heads.index("Summary: " + report.outcome) < heads.index("Charts") < heads.index(
+        "1. Decision gates") < heads.index("Appendix A. Per slice") < heads.index(
+        "Appendix C. Examples")
 
 
 def test_report_rebuilt_from_mlflow_has_the_same_numbers(

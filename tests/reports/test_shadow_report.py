@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +90,13 @@ def test_numbers_equal_decide_win_share_and_agreement(logged: dict[str, Any]) ->
     assert report.cost["ratio"]["value"] == pytest.approx(paired.estimates["cost_ratio"].value)
     assert any("redacted" in b for b in report.banner)
     assert any("SIMULATED" in b for b in report.banner)
+    # production and the candidate keep one colour each in the forest and latency charts
+    assert set(report.colors) == {"sim/small/production", "served:sim/large/production"}
+    seen = {(t.get("name") or "").replace(" · ", "/"): t["marker"]["color"]
+            for f in report.figures for t in f["data"] if " · " in (t.get("name") or "")}
+    assert seen == report.colors
+    forest = next(f for f in report.figures if "paired" in f["layout"]["title"]["text"])
+    assert forest["data"][0]["marker"]["color"] == report.colors["sim/small/production"]
 
 
 def test_html_is_self_contained_and_escapes_model_and_log_text(
@@ -109,15 +117,48 @@ def test_html_is_self_contained_and_escapes_model_and_log_text(
         if any(e.case_id == traffic_log.id_of(f"evil-{i}") for e in report.examples):
             assert str(markupsafe.escape(evil)) in page
     assert page.count("plotly.js v") == 1
-    heads = ["1. Decision", "2. Pairwise judge", "3. Format", "4. Label agreement",
-             "5. Cost and latency", "6. Examples", "7. Reproducibility"]
-    assert [page.index(h) for h in heads] == sorted(page.index(h) for h in heads)
+    ids = ["summary", "charts", "decision", "pairwise", "format", "agreement", "cost",
+           "reproducibility", "slices", "examples"]
+    assert [page.index(f'id="{i}"') for i in ids] == sorted(page.index(f'id="{i}"')
+                                                             for i in ids)
     text = report.markdown()
     tokens = MarkdownIt("commonmark").enable(["table"]).parse(text)
     assert "table_open" in {t.type for t in tokens}
     assert not {t.type for t in tokens} & {"html_block", "html_inline"}
     inline = [c for t in tokens if t.children for c in t.children]
-    assert not [c for c in inline if c.type in ("image", "html_inline", "link_open")]
+    assert not [c for c in inline if c.type in ("image", "html_inline")]
+    assert all(str(c.attrGet("href")).startswith("#") for c in inline if c.type == "link_open")
+
+
+def test_a_losing_candidate_reads_as_losing_and_not_rescued_by_more_traffic(
+        logged: dict[str, Any]) -> None:
+    """A VP reads the summary of a HOLD where the candidate lost twice as often as it won."""
+    cmp = logged["cmp"]
+    pw = pairwise_table(cmp).sort_values("case_id").reset_index(drop=True)
+    n = len(pw)
+    # twice as many losses as wins, the rest ties: the win share sits below 0.45 with an
+    # interval still reaching above it (inconclusive), so more requests would only confirm it
+    wins = n // 10 + 1
+    losses = 2 * wins
+    pw["outcome"] = ["loss"] * losses + ["win"] * wins + ["tie"] * (n - losses - wins)
+    gates = wb.Gates.load(ROOT / "examples" / "shadow_gates.yaml")
+    report = wb.shadow_report(cmp, gates, pairwise=pw, log=False, charts=False)
+    decision = wb.decide(cmp, gates, pairwise=pw, candidate=report.candidate,
+                         incumbent=report.incumbent)
+    assert report.outcome == decision.outcome == "HOLD"
+    gate = next(g for g in decision.gates if "win share" in g.gate)
+    assert gate.status == "inconclusive" and gate.hopeless and gate.extra_cases is None
+    verdict = report.summary.verdict
+    assert verdict.startswith("Do not switch: the candidate is losing to production")
+    assert f"production on {losses} requests and the candidate on {wins}" in verdict
+    assert "more traffic will not change that" in verdict
+    quality = " ".join(report.summary.point("Quality").lines)  # type: ignore[union-attr]
+    assert f"production was preferred {losses / wins:.1f}× as often" in quality
+    change = " ".join(report.summary.point(  # type: ignore[union-attr]
+        "What would change the decision").lines)
+    assert "more requests will not rescue this one" in change
+    everything = " ".join([verdict, *[line for p in report.summary.points for line in p.lines]])
+    assert not re.search(r"about [\d,]+ more", everything)  # no bare count of more cases
 
 
 def test_planted_personal_data_reaches_no_written_file_and_no_mlflow_artifact(

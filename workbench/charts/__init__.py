@@ -1,8 +1,9 @@
 """Charts: pure functions from comparisons and paired statistics to plotly figures.
 
 Every chart takes ``template=`` (a plotly template name or object; default: plotly's current
-default) and takes its colours from it, so it reads in light and dark themes; charts of
-simulated models say so in the title. ``charts_html`` puts several figures in one
+default) and takes its colours from it, so it reads in light and dark themes; a configuration
+has one colour in every chart of a comparison (``config_colors``); charts of simulated models
+say so in the title. ``charts_html`` puts several figures in one
 self-contained page with plotly.js embedded once.
 
 Example:
@@ -36,6 +37,8 @@ from ._charts import (
     win_loss,
 )
 from ._extra import agreement_matrix, cost_breakdown
+from ._theme import config_colors, config_label
 
-__all__ = ["agreement_matrix", "charts_html", "cost_breakdown", "cost_quality", "forest",
-           "latency", "pareto_front", "slice_heatmap", "standard_figures", "win_loss"]
+__all__ = ["agreement_matrix", "charts_html", "config_colors", "config_label", "cost_breakdown",
+           "cost_quality", "forest", "latency", "pareto_front", "slice_heatmap",
+           "standard_figures", "win_loss"]

@@ -13,36 +13,20 @@ from workbench.errors import ConfigError
 from workbench.runner import Comparison
 from workbench.stats import PairedComparison
 
+from ._theme import (
+    OUTCOME_NEUTRAL,
+    Config,
+    Template,
+    _colorway,
+    _diverging,
+    _ends,
+    _template,
+    config_colors,
+    config_label,
+)
+
 if TYPE_CHECKING:
     import plotly.graph_objects as go
-
-Template = Any  # a plotly template name, a Template object, or None for plotly's default
-
-
-def _template(template: Template) -> Any:
-    import plotly.io as pio
-
-    if template is None:
-        template = pio.templates.default
-    if isinstance(template, str):
-        names = [t for t in template.split("+") if t]
-        unknown = [t for t in names if t not in pio.templates]
-        if unknown:
-            raise ConfigError(f"unknown plotly template {unknown[0]!r}",
-                              fix=f"Use one of: {', '.join(pio.templates)}.")
-        return pio.templates[names[-1]] if len(names) == 1 else pio.templates.merge_templates(
-            *[pio.templates[n] for n in names])
-    return template
-
-
-def _colorway(template: Any) -> list[str]:
-    way = list(template.layout.colorway or ())
-    return way or ["#636efa", "#EF553B", "#00cc96"]  # plotly's own default when a template has none
-
-
-def _diverging(template: Any) -> Any:
-    scale = template.layout.colorscale.diverging if template.layout.colorscale else None
-    return scale or "RdBu"
 
 
 def _title(text: str, simulated: bool) -> str:
@@ -59,11 +43,14 @@ def _simulated(comparison: Comparison, configs: Sequence[tuple[str, str]] | None
 
 
 def forest(paired: PairedComparison, *, margins: dict[str, float] | None = None,
-           simulated: bool = False, template: Template = None) -> go.Figure:
+           simulated: bool = False, template: Template = None,
+           colors: Mapping[Config, str] | None = None) -> go.Figure:
     """Paired deltas (candidate − incumbent) of every metric with their 95% CIs.
 
     One row per metric: the Δ as a point and its interval as error bars (labelled with the
-    method), a zero line, and each gate's −margin when ``margins`` is given.
+    method), a zero line, and each gate's −margin when ``margins`` is given. The points take
+    the candidate's colour from ``colors`` (``config_colors`` of the comparison; default: the
+    template's first colour).
 
     Example:
         The paired statistics of a comparison built by hand (``wb.compare`` makes one from
@@ -87,7 +74,8 @@ def forest(paired: PairedComparison, *, margins: dict[str, float] | None = None,
 
     t = _template(template)
     rows = list(paired.metrics.values())
-    colour = _colorway(t)[0]
+    cand_key = (str(paired.candidate[0]), str(paired.candidate[1]))
+    colour = (colors or {}).get(cand_key) or _colorway(t)[0]
     fig = go.Figure(go.Scatter(
         x=[m.delta for m in rows], y=[m.metric for m in rows], mode="markers",
         marker={"size": 10, "color": colour}, name="Δ (candidate − incumbent)",
@@ -189,7 +177,8 @@ def cost_quality(comparison: Comparison, metric: str | None = None, *,
                  per_requests: int = 1000, template: Template = None) -> go.Figure:
     """Quality (mean with 95% CI) against cost per ``per_requests`` requests, per configuration.
 
-    The Pareto frontier (no configuration both cheaper and better) is drawn as a line.
+    The Pareto frontier (no configuration both cheaper and better) is drawn as a grey dashed
+    line; each configuration has its ``config_colors`` colour.
     """
     import plotly.graph_objects as go
 
@@ -199,19 +188,21 @@ def cost_quality(comparison: Comparison, metric: str | None = None, *,
         raise ConfigError(f"no metric {metric!r} to chart",
                           fix=f"Use one of: {', '.join(comparison.scorers) or '(none)'}.")
     summary = comparison.summary().reset_index()
+    colours = config_colors(comparison, template=t)
+    keys = list(zip(summary["model"].astype(str), summary["variant"].astype(str), strict=True))
     pts = pd.DataFrame({
-        "config": summary["model"].astype(str) + " · " + summary["variant"].astype(str),
+        "config": [config_label(k) for k in keys], "colour": [colours[k] for k in keys],
         "cost": summary["cost_per_case_usd"].astype(float) * per_requests,
         "quality": summary[name].astype(float), "low": summary[f"{name}_low"].astype(float),
         "high": summary[f"{name}_high"].astype(float), "n": summary["n_cases"],
         "judge": summary["judge_cost_usd"].astype(float) / summary["n_cases"].clip(lower=1)
         * per_requests})
-    way = _colorway(t)
     fig = go.Figure()
-    for i, row in pts.reset_index(drop=True).iterrows():
+    for i in sorted(range(len(keys)), key=lambda j: keys[j]):  # config_colors' order
+        row = pts.iloc[i]
         fig.add_trace(go.Scatter(
             x=[row["cost"]], y=[row["quality"]], mode="markers", name=html.escape(row["config"]),
-            marker={"size": 12, "color": way[int(i) % len(way)]},  # type: ignore[call-overload]
+            marker={"size": 12, "color": row["colour"]},
             error_y={"type": "data", "symmetric": False,
                      "array": [row["high"] - row["quality"]],
                      "arrayminus": [row["quality"] - row["low"]]},
@@ -223,7 +214,8 @@ def cost_quality(comparison: Comparison, metric: str | None = None, *,
     front = pareto_front(pts.dropna(subset=["cost", "quality"]))
     if len(front) > 1:
         fig.add_trace(go.Scatter(x=front["cost"], y=front["quality"], mode="lines",
-                                 name="Pareto frontier", line={"dash": "dash"},
+                                 name="Pareto frontier",
+                                 line={"dash": "dash", "color": OUTCOME_NEUTRAL},
                                  hoverinfo="skip"))
     fig.update_layout(
         template=t, title=_title(f"{name} against cost", _simulated(comparison)),
@@ -233,22 +225,26 @@ def cost_quality(comparison: Comparison, metric: str | None = None, *,
 
 
 def latency(comparison: Comparison, *, template: Template = None) -> go.Figure:
-    """Latency distribution per configuration (box with p50 and p95 in the hover)."""
+    """Latency distribution per configuration (box with p50 and p95 in the hover).
+
+    Configurations in ``config_colors`` order and colours, as in every other chart.
+    """
     import plotly.graph_objects as go
 
     t = _template(template)
-    way = _colorway(t)
+    colours = config_colors(comparison, template=t)
     fig = go.Figure()
-    groups = comparison.results.groupby(["model", "variant"], sort=False, observed=True)
-    for i, ((model, variant), group) in enumerate(groups):
-        values = group["latency_s"].dropna().to_numpy(dtype=float)
+    by_config = {(str(k[0]), str(k[1])): g for k, g in comparison.results.groupby(
+        ["model", "variant"], sort=False, observed=True)}
+    for config, colour in colours.items():
+        values = by_config[config]["latency_s"].dropna().to_numpy(dtype=float)
         if not values.size:
             continue
         p50, p95 = np.percentile(values, [50, 95])
-        label = f"{model} · {variant}"
+        label = config_label(config)
         fig.add_trace(go.Box(
             x=values, name=html.escape(label), orientation="h", boxpoints=False,
-            marker={"color": way[i % len(way)]},
+            marker={"color": colour},
             hovertemplate=(f"<b>{html.escape(label)}</b><br>p50 {p50:.3f} s, p95 {p95:.3f} s, "
                            f"n={values.size}<extra></extra>")))
     fig.update_layout(template=t, title=_title("latency per call", _simulated(comparison)),
@@ -264,7 +260,9 @@ def win_loss(outcomes: pd.Series, *, by: Mapping[str, pd.Series] | None = None,
 
     ``outcomes`` is ``wb.pairwise_outcomes(...)`` (``win``/``tie``/``loss`` by case id);
     ``by`` maps a group name (a slice, a day) to each case's value. The hover shows counts and
-    the win share (wins + ½ ties) / n with its 95% t interval.
+    the win share (wins + ½ ties) / n with its 95% t interval. Wins and losses take the two
+    ends of the template's diverging colour scale and ties a neutral grey: outcome colours,
+    never a configuration's (``config_colors``).
 
     Example:
         Six verdicts over two days (a shadow test's come from
@@ -282,7 +280,7 @@ def win_loss(outcomes: pd.Series, *, by: Mapping[str, pd.Series] | None = None,
     from workbench.stats import win_share
 
     t = _template(template)
-    way = _colorway(t)
+    loss_colour, win_colour = _ends(_diverging(t))
     groups: list[tuple[str, pd.Series]] = [("all", outcomes)]
     for name, values in (by or {}).items():
         keyed = values.reindex(outcomes.index)
@@ -291,13 +289,13 @@ def win_loss(outcomes: pd.Series, *, by: Mapping[str, pd.Series] | None = None,
     rows = [g for g, _ in groups]
     stats = [win_share(list(o)) for _, o in groups]
     fig = go.Figure()
-    # the template's 3rd, 1st and 2nd colours: green, blue, red in plotly's default colorway
-    for colour, kind, attr in ((2, "win", "wins"), (0, "tie", "ties"), (1, "loss", "losses")):
+    for colour, kind, attr in ((win_colour, "win", "wins"), (OUTCOME_NEUTRAL, "tie", "ties"),
+                               (loss_colour, "loss", "losses")):
         shares = [getattr(w, attr) / w.n if w.n else 0.0 for w in stats]
         custom = [[getattr(w, attr), w.n, w.share, w.low, w.high] for w in stats]
         fig.add_trace(go.Bar(
             y=[html.escape(r) for r in rows], x=shares, name=kind, orientation="h",
-            marker={"color": way[colour % len(way)]}, customdata=custom,
+            marker={"color": colour}, customdata=custom,
             hovertemplate=(f"<b>%{{y}}</b><br>{kind}: %{{customdata[0]}} of "
                            "%{customdata[1]}<br>win share %{customdata[2]:.3f} "
                            "[%{customdata[3]:.3f}, %{customdata[4]:.3f}] 95% t"
@@ -318,12 +316,14 @@ def standard_figures(comparison: Comparison, paired: PairedComparison | None = N
 
     With ``paired``: the forest plot (gate ``margins`` drawn) and, when the comparison has
     slices, the slice heatmap; then quality against cost for each of ``metrics`` (default:
-    every scorer) and the latency distribution when latencies were recorded.
+    every scorer) and the latency distribution when latencies were recorded. A configuration
+    has one colour in all of them (``config_colors``).
     """
     figures = []
     if paired is not None:
         simulated = _simulated(comparison, [paired.candidate, paired.incumbent])
-        figures.append(forest(paired, margins=margins, simulated=simulated, template=template))
+        figures.append(forest(paired, margins=margins, simulated=simulated, template=template,
+                              colors=config_colors(comparison, template=template)))
         if not paired.slices.empty:
             figures.append(slice_heatmap(paired, simulated=simulated, template=template))
     names = list(metrics) if metrics is not None else list(comparison.scorers)

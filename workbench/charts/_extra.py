@@ -13,7 +13,8 @@ from workbench.errors import ConfigError
 from workbench.runner import Comparison
 from workbench.stats import Calibration
 
-from ._charts import Template, _colorway, _template, _title
+from ._charts import _title
+from ._theme import Template, _template, config_colors
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -30,6 +31,10 @@ def _price(comparison: Comparison, model: str, key: str) -> float | None:
     return None if value is None else float(value)
 
 
+_PATTERNS = {"prompt": "", "completion": "/", "judge": "."}
+"""The parts of a cost bar by pattern: the colour is the configuration's."""
+
+
 def _money(value: float) -> str:
     return "unknown" if math.isnan(value) else f"${value:.4f}"
 
@@ -43,7 +48,9 @@ def cost_breakdown(comparison: Comparison, *, per_requests: int = 1000,
     price) and the judge calls' cost, each summed over the configuration's rows (calls) and
     scaled to ``per_requests`` of them. Prompt + completion is the model cost of
     ``cost_quality``'s x axis per call; a model whose price is unknown has no prompt or
-    completion segment and says so in the hover.
+    completion segment and says so in the hover. Each bar has its configuration's colour
+    (``config_colors``, as in every chart); the parts are told apart by their pattern (prompt
+    solid, completion hatched, judge dotted).
 
     Example:
         Two priced models on 40 cases of a comparison built by hand (``wb.compare`` records
@@ -74,7 +81,10 @@ def cost_breakdown(comparison: Comparison, *, per_requests: int = 1000,
     labels: list[str] = []
     parts: dict[str, list[float]] = {"prompt": [], "completion": [], "judge": []}
     unknown: list[bool] = []
-    for (model, variant), group in df.groupby(["model", "variant"], sort=False, observed=True):
+    colours = config_colors(comparison, template=t)
+    groups = {(str(m), str(v)): g for (m, v), g in df.groupby(["model", "variant"], sort=False,
+                                                                observed=True)}
+    for (model, variant), group in ((c, groups[c]) for c in colours):  # the charts' order
         n = len(group)
         price_in = _price(comparison, str(model), "input_per_1m")
         price_out = _price(comparison, str(model), "output_per_1m")
@@ -89,10 +99,10 @@ def cost_breakdown(comparison: Comparison, *, per_requests: int = 1000,
         unknown.append(price_in is None or price_out is None)
         labels.append(html.escape(f"{model} · {variant}"))
     totals = np.nansum(np.array([parts[p] for p in parts], dtype=float), axis=0)
-    way = _colorway(t)
     per = f"{per_requests:,}"
     fig = go.Figure()
-    for i, (part, values) in enumerate(parts.items()):
+    bar_colours = [colours[c] for c in colours]
+    for part, values in parts.items():
         custom = []
         for value, total, missing in zip(values, totals, unknown, strict=True):
             if missing:
@@ -102,7 +112,9 @@ def cost_breakdown(comparison: Comparison, *, per_requests: int = 1000,
             custom.append([_money(value), share])
         fig.add_trace(go.Bar(
             y=labels, x=values, name=part, orientation="h",
-            marker={"color": way[i % len(way)]}, customdata=custom,
+            marker={"color": bar_colours, "pattern": {"shape": _PATTERNS[part],
+                                                      "solidity": 0.45}},
+            customdata=custom,
             hovertemplate=(f"<b>%{{y}}</b><br>{part}: %{{customdata[0]}} per {per} requests"
                            "<br>%{customdata[1]}<extra></extra>")))
     for label, missing in zip(labels, unknown, strict=True):
@@ -112,6 +124,7 @@ def cost_breakdown(comparison: Comparison, *, per_requests: int = 1000,
     fig.update_layout(
         template=t, barmode="stack", height=160 + 30 * len(labels),
         yaxis={"autorange": "reversed"}, xaxis_title=f"USD per {per} requests",
+        legend={"title": {"text": "part (pattern)"}},
         title=_title(f"cost per {per} requests by part", bool(comparison.simulated_models)))
     return fig
 

@@ -1,4 +1,7 @@
-"""Reports: the migration and shadow-test reports (HTML and Markdown), typed and escaped.
+"""Reports: the migration and shadow-test reports (HTML, Markdown, PDF), typed and escaped.
+
+Each opens with an executive summary (decision, quality with its CI, monthly cost, latency,
+the next step, what would change the decision), then the charts, the details and an appendix.
 
 Example:
     A candidate against an incumbent on 40 cases of a comparison built by hand (in a notebook
@@ -24,9 +27,12 @@ Example:
     'HOLD'
 """
 
+from ._export import find_chromium, write_pdf
 from ._migration import MigrationReport, migration_report
-from ._report import as_text, markdown_escape, word_diff
 from ._shadow import ShadowExample, ShadowReport, default_shadow_gates, shadow_report
+from ._summary import ExecutiveSummary, SummaryPoint
+from ._text import as_text, markdown_escape, word_diff
 
-__all__ = ["MigrationReport", "ShadowExample", "ShadowReport", "as_text", "default_shadow_gates",
-           "markdown_escape", "migration_report", "shadow_report", "word_diff"]
+__all__ = ["ExecutiveSummary", "MigrationReport", "ShadowExample", "ShadowReport",
+           "SummaryPoint", "as_text", "default_shadow_gates", "find_chromium",
+           "markdown_escape", "migration_report", "shadow_report", "word_diff", "write_pdf"]

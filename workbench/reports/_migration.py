@@ -1,10 +1,11 @@
-"""The migration report: decision, quality, cost and latency, examples, rollout, routing, repro.
+"""The migration report: summary, charts, gates, quality, cost, rollout, routing, repro, appendix.
 
 ``migration_report`` computes everything into a typed ``MigrationReport`` (pydantic); Jinja2
-templates render it to one self-contained HTML file and to GitHub Markdown. Every number comes
-from ``wb.compare_configs`` / ``wb.decide``; every piece of model or dataset text is escaped.
-The sections both reports share are in ``_sections.py``, this report's own in
-``_migration_sections.py``, and the ``Report`` base with its templates' helpers in ``_report.py``.
+templates render it to one self-contained HTML file, to GitHub Markdown and (through Chromium)
+to PDF. Every number comes from ``wb.compare_configs`` / ``wb.decide``; every piece of model or
+dataset text is escaped. The sections both reports share are in ``_sections.py``, this
+report's own in ``_migration_sections.py``, the executive summary in ``_summary.py``, and the
+``Report`` base with its exports in ``_report.py``.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from ._migration_sections import (
     routing_section,
     worst_section,
 )
-from ._report import Report, as_text, json_safe, markdown_escape
+from ._report import Report, json_safe, markdown_escape
 from ._sections import (
+    config_colors,
     cost_section,
     decision_fields,
     golden_set_of,
@@ -33,15 +35,12 @@ from ._sections import (
     rates_section,
     repro_section,
 )
+from ._summary import migration_summary
 
 __all__ = ["MigrationReport", "Report", "markdown_escape", "migration_report"]
 
 DEFAULT_MONTHLY_REQUESTS = 100_000
 DEFAULT_CANARY_SHARE = 0.05
-
-_text = as_text
-"""Kept under its old name: ``workbench.ui`` imports it from here (a private name; see R5)."""
-
 
 class MigrationReport(Report):
     """Everything a lead needs to decide a migration (``wb.migration_report``).
@@ -148,21 +147,27 @@ def migration_report(
                       "0.02, error rate ≤ 5%, no significant slice regression")
     gs = golden_set_of(comparison)
     judges = judges_section(comparison, paired, calibration or {})
+    quality = quality_rows(paired)
+    cost = cost_section(summary, paired, cand, inc, monthly_requests)
+    latency = latency_section(summary, paired, cand, inc)
+    rollout = rollout_section(decision, canary_share, monthly_requests)
+    volume = ("assumed: the default volume; give monthly_requests= your traffic"
+              if monthly_requests == DEFAULT_MONTHLY_REQUESTS else "as given")
     report = MigrationReport(
         title=title or f"Migration report: {'/'.join(cand)} replacing {'/'.join(inc)}",
         **decision_fields(decision, default), banner=banner,
+        summary=migration_summary(decision, quality, cost, latency, rollout, volume,
+                                  comparison.complete),
+        colors=config_colors(comparison), volume=volume,
         errors_rule=("failed calls and scorer failures (including unparsable verdicts) score 0 "
                      "and count as errors" if config.errors == "zero" else
                      "pairs with a failed call or a scorer failure are dropped and count as "
                      "errors"),
-        quality=quality_rows(paired), judges=judges,
+        quality=quality, judges=judges,
         slices=[json_safe(r) for r in paired.slices.to_dict("records")],
-        worst=worst_section(paired),
-        cost=cost_section(summary, paired, cand, inc, monthly_requests),
-        latency=latency_section(summary, paired, cand, inc),
+        worst=worst_section(paired), cost=cost, latency=latency,
         rates=rates_section(summary, comparison, paired, cand, inc),
-        examples=examples_section(comparison, paired, gs, examples),
-        rollout=rollout_section(decision, canary_share, monthly_requests),
+        examples=examples_section(comparison, paired, gs, examples), rollout=rollout,
         routing=routing_section(comparison, paired, config, gs, summary, inc, slice_mix,
                                 monthly_requests),
         reproducibility=repro_section(comparison, config, rebuild_command),

@@ -16,12 +16,11 @@ from workbench.stats import (
     Decision,
     Gates,
     PairedComparison,
-    gate_cases,
     noninferiority_pvalue,
     score_status,
 )
 
-from ._report import as_text, json_safe, word_diff
+from ._text import as_text, json_safe, word_diff
 
 __all__ = ["Example", "examples_section", "figures_section", "judges_section",
            "rollout_section", "routing_section", "worst_section"]
@@ -131,35 +130,37 @@ def examples_section(comparison: Comparison, paired: PairedComparison, gs: Any, 
 
 
 def rollout_section(decision: Decision, share: float, monthly: int) -> dict[str, Any]:
-    """The canary: as many live requests as the decision's own numbers need per gate.
+    """The canary, sized by the decision's own numbers, so the plan and the decision agree.
 
-    Each quality gate's count comes from ``gate_cases`` (the observed Δ and spread, the
-    minimum of informative cases), the same function that states how many cases would settle
-    a HOLD, so the rollout plan and the decision cannot disagree.
+    PROMOTE: as many live requests as the paired cases the decision rests on. HOLD that more
+    cases would likely settle: no canary before it is settled, then as many requests as the
+    decision says it needs (``Decision.cases_needed``, the gates table's counts). REJECT, or a
+    HOLD more data cannot settle: no canary, and the note says why.
     """
     if not 0 < share <= 1:
         raise ConfigError(f"canary_share={share!r}", fix="Give a share in (0, 1], e.g. 0.05.")
-    needs: list[dict[str, Any]] = []
-    for name, gate in decision.config.metrics.items():
-        m = decision.paired.metrics.get(name)
-        if m is None:
-            continue
-        n, hopeless, why = gate_cases(m, gate, decision.config)
-        needs.append({"metric": name, "margin": gate.margin, "n": n,
-                      "method": why if n is None else
-                      "from the observed Δ and spread, as the decision"})
-    known = [x["n"] for x in needs if x["n"] is not None]
-    n_all = max(known) if known and len(known) == len(needs) else None
     per_day = share * monthly / 30
-    note = ("" if n_all is not None else
-            "no estimate: " + "; ".join(f"{x['metric']}: {x['method']}" for x in needs
-                                         if x["n"] is None) if needs else
-            "no estimate: the gates have no quality metric")
-    triggers = [{"gate": g.gate, "threshold": g.threshold} for g in decision.gates]
+    failed = [g.gate.split(":")[0] for g in decision.gates if g.status == "fail"]
+    requests: int | None = None
+    if decision.outcome == "PROMOTE":
+        requests, status, note = decision.paired.n_cases, "ready", ""
+    elif decision.outcome == "REJECT":
+        status, note = "none", f"no rollout: the candidate failed {', '.join(failed)}"
+    elif decision.cases_needed is not None:
+        requests, status = decision.cases_needed, "after the decision settles"
+        note = (f"not before the decision settles: about {decision.extra_cases:,} more cases "
+                f"({decision.cases_needed:,} in all) first")
+    else:
+        status, note = "none", f"no estimate: {decision.advice}"
     out: dict[str, Any] = json_safe({
         "share": share, "monthly_requests": monthly, "requests_per_day": per_day,
-        "cases_needed": n_all, "days": math.ceil(n_all / per_day) if n_all and per_day else None,
-        "needs": needs, "triggers": triggers, "note": note})
+        "requests": requests, "cases_needed": decision.cases_needed,
+        "extra_cases": decision.extra_cases,
+        "days": math.ceil(requests / per_day) if requests and per_day else None,
+        "status": status, "note": note,
+        "gates": [{"gate": g.gate, "status": g.status, "extra_cases": g.extra_cases,
+                   "hopeless": g.hopeless} for g in decision.gates],
+        "triggers": [{"gate": g.gate, "threshold": g.threshold} for g in decision.gates]})
     return out
 
 
@@ -235,10 +236,19 @@ def routing_section(comparison: Comparison, paired: PairedComparison, config: Ga
 
 def figures_section(paired: PairedComparison, comparison: Comparison, config: Gates
                     ) -> list[dict[str, Any]]:
-    """The standard charts (forest, slices, cost vs quality, latency) as JSON-ready dicts."""
+    """The report's charts as JSON-ready dicts, the decision's first.
+
+    The paired-delta forest plot (gate margins drawn), quality against cost for the first
+    metric, the latency distribution, then the slice heatmap when there are slices; every
+    configuration in its ``charts.config_colors`` colour.
+    """
     from workbench import charts
 
     figs = charts.standard_figures(
         comparison, paired, metrics=[next(iter(paired.metrics))],
         margins={k: v.margin for k, v in config.metrics.items() if not v.superiority})
-    return [json.loads(f.to_json()) for f in figs]
+    # standard order: forest, [heatmap], cost vs quality, latency: the heatmap goes last
+    is_map = [any(t.type == "heatmap" for t in f.data) for f in figs]
+    ordered = [f for f, m in zip(figs, is_map, strict=True) if not m] + \
+        [f for f, m in zip(figs, is_map, strict=True) if m]
+    return [json.loads(f.to_json()) for f in ordered]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shlex
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,9 +20,9 @@ from workbench.errors import ConfigError
 from workbench.runner import Comparison
 from workbench.stats import Decision, Gates, PairedComparison
 
-from ._report import json_safe
+from ._text import json_safe, resolve_command
 
-__all__ = ["cost_section", "decision_fields", "golden_set_of", "latency_section",
+__all__ = ["config_colors", "cost_section", "decision_fields", "golden_set_of", "latency_section",
            "quality_rows", "rates_section", "repro_section"]
 
 
@@ -35,6 +36,13 @@ def decision_fields(decision: Decision, default_gates: bool) -> dict[str, Any]:
             "default_gates": default_gates, "cases_needed": decision.cases_needed,
             "extra_cases": decision.extra_cases, "advice": decision.advice,
             "n_cases": decision.paired.n_cases}
+
+
+def config_colors(comparison: Comparison) -> dict[str, str]:
+    """``model/variant`` → its colour in every chart, for the tables' swatches."""
+    from workbench.charts import config_colors as colours_of
+
+    return {"/".join(cfg): colour for cfg, colour in colours_of(comparison).items()}
 
 
 def quality_rows(paired: PairedComparison) -> list[dict[str, Any]]:
@@ -122,8 +130,11 @@ def repro_section(comparison: Comparison, config: Gates, command: str | None) ->
     run = record.tracking.run_id if record.tracking else None
     if command is None and run:
         command = f"workbench report {shlex.quote(str(run))} --out migration_report.html"
+    dataset = record.golden_set.model_dump()
+    if dataset.get("path") and Path(dataset["path"]).is_file():  # shown relative to the report
+        dataset["path"] = str(Path(dataset["path"]).resolve())
     out: dict[str, Any] = json_safe({
-        "dataset": record.golden_set.model_dump(),
+        "dataset": dataset,
         "variants": [{"name": v.name, "version": v.version, "system": v.system, "user": v.user}
                      for v in record.variants],
         "models": [{"label": m.label, "params": m.params,
@@ -134,7 +145,8 @@ def repro_section(comparison: Comparison, config: Gates, command: str | None) ->
         "seed": record.settings.seed, "bootstrap_seed": config.seed,
         "repeats": record.settings.repeats, "versions": {**record.versions.model_dump(),
                                                          "workbench": __version__},
-        "mlflow_run_id": run, "command": command or "(not logged to MLflow: log it with "
-        "wb.log_comparison, then `workbench report <run id>` rebuilds this report)",
+        "mlflow_run_id": run, "command": resolve_command(command) if command else "",
+        "command_note": "" if command else "not logged to MLflow: log it with "
+        "wb.log_comparison, then `workbench report <run id>` rebuilds this report",
         "status": comparison.status})
     return out

@@ -1,7 +1,8 @@
 """The shadow-test report: a candidate replayed on production traffic, judged against production.
 
 ``shadow_report`` computes everything into a typed ``ShadowReport`` (pydantic), rendered like
-the migration report to one self-contained HTML file and to GitHub Markdown. The decision uses
+the migration report to one self-contained HTML file, to GitHub Markdown and to PDF, opening
+with the same executive summary (``_summary.py``). The decision uses
 shadow gates: the pairwise win share's one-sided lower bound against 0.5 − margin, no format
 regression, and cost, latency and error ceilings (``wb.decide`` with ``pairwise=``).
 """
@@ -30,6 +31,7 @@ from workbench.stats import (
 
 from ._report import Report, as_text, json_safe, word_diff
 from ._sections import (
+    config_colors,
     cost_section,
     decision_fields,
     golden_set_of,
@@ -38,6 +40,7 @@ from ._sections import (
     rates_section,
     repro_section,
 )
+from ._summary import shadow_summary
 
 __all__ = ["ShadowExample", "ShadowReport", "default_shadow_gates", "shadow_report"]
 
@@ -149,6 +152,9 @@ def shadow_report(
     else:
         banner.append("The traffic log was NOT redacted (redact=False): this report may "
                       "contain personal data.")
+    traffic = _traffic(comparison)
+    if traffic:  # traces: what was read, kept and not replayed (and why), never silent
+        banner.append(f"Traffic from traces: {traffic}")
     if default:
         banner.append("default shadow gates (no gates file given): win share lower bound ≥ "
                       "0.45, no JSON-format regression beyond 0.01, error rate ≤ 5%")
@@ -182,20 +188,25 @@ def shadow_report(
                 win_by.append(_share_row(name, value, outcomes[values == value]))
     over_time = _over_time(served_rows, cand_rows, outcomes, period)
     agree = label_agreement(comparison, candidate=cand, incumbent=inc)
+    quality = quality_rows(paired)
+    cost = cost_section(summary, paired, cand, inc, monthly)
+    latency = latency_section(summary, paired, cand, inc)
+    volume = "as given" if monthly_requests else "the log's daily rate × 30"
     report = ShadowReport(
         title=title or f"Shadow test: {'/'.join(cand)} on {shadow.log} against "
                        f"{inc[0]}",
         **decision_fields(decision, default), banner=banner,
+        summary=shadow_summary(decision, pw_info, quality, cost, latency, volume, monthly / 30,
+                               comparison.complete),
+        colors=config_colors(comparison), volume=volume,
         errors_rule=("failed candidate calls score 0 and count as pairwise losses"
                      if config.errors == "zero" else "pairs with a failed call are dropped"),
         log=json_safe(shadow.model_dump(exclude={"pairwise", "pairwise_summary"})),
-        pairwise=pw_info, win_by=win_by, over_time=over_time,
-        quality=quality_rows(paired),
+        pairwise=pw_info, win_by=win_by, over_time=over_time, quality=quality,
         agreement=[json_safe(r) for r in agree[agree.slice == "(all)"].to_dict("records")],
         agreement_slices=[json_safe(r) for r in agree[agree.slice != "(all)"].to_dict("records")],
         label_changes=[(str(k), int(n)) for k, n in agree.attrs.get("changes", [])],
-        cost=cost_section(summary, paired, cand, inc, monthly),
-        latency=latency_section(summary, paired, cand, inc),
+        cost=cost, latency=latency,
         rates=rates_section(summary, comparison, paired, cand, inc),
         examples=_examples(pairwise, served_rows, cand_rows, gs, slice_names, examples),
         reproducibility=_repro(comparison, config, rebuild_command),
@@ -265,12 +276,22 @@ def _repro(comparison: Comparison, config: Gates, command: str | None) -> dict[s
     shadow = comparison.record.shadow
     if command is None:
         cand = comparison.record.roles.candidate or ("?", "?")
-        command = (f"workbench shadow --log {shlex.quote(shadow.log if shadow else '?')} "
+        command = (f"workbench shadow --traffic {shlex.quote(shadow.log if shadow else '?')} "
                    f"--candidate {shlex.quote(str(cand[0]))} --out shadow_report.html")
     out: dict[str, Any] = {**repro_section(comparison, config, command),
                            "judge": shadow.judge if shadow else None,
-                           "rubric": shadow.rubric if shadow else None}
+                           "rubric": shadow.rubric if shadow else None,
+                           "traffic": _traffic(comparison)}
     return out
+
+
+def _traffic(comparison: Comparison) -> str | None:
+    """For traces: production's note on the source, filter, counts read, kept and skipped."""
+    shadow, inc = comparison.record.shadow, comparison.record.roles.incumbent
+    if shadow is None or inc is None or not shadow.log.startswith(("mlflow-traces:", "otlp:")):
+        return None
+    served = comparison.record.model(inc[0])
+    return served.recorded if served is not None else None
 
 
 def _figures(comparison: Comparison, paired: Any, outcomes: pd.Series, served: pd.DataFrame,
@@ -280,6 +301,7 @@ def _figures(comparison: Comparison, paired: Any, outcomes: pd.Series, served: p
 
     sims = set(comparison.simulated_models)
     simulated = cand[0] in sims or inc[0] in sims
+    colours = charts.config_colors(comparison)
     figs = []
     if len(outcomes):
         by = {name: served[f"slice.{name}"].astype(str) for name in
@@ -288,7 +310,7 @@ def _figures(comparison: Comparison, paired: Any, outcomes: pd.Series, served: p
                                     title=f"{'/'.join(cand)} against production, judged "
                                           "pairwise"))
     if paired.metrics:
-        figs.append(charts.forest(paired, simulated=simulated))
+        figs.append(charts.forest(paired, simulated=simulated, colors=colours))
     if comparison.results["latency_s"].notna().any():
         figs.append(charts.latency(comparison))
     return [json.loads(f.to_json()) for f in figs]
