@@ -56,7 +56,14 @@ if TYPE_CHECKING:
         pairwise_outcomes,
         plan_sample_size,
     )
-    from workbench.tracking import list_comparisons, load_comparison, load_prompt, promote, rollback
+    from workbench.tracking import (
+        list_comparisons,
+        load_comparison,
+        load_prompt,
+        promote,
+        rollback,
+        verbose,
+    )
     from workbench.workflow import (
         acompare,
         compare,
@@ -72,6 +79,7 @@ __all__ = [
     "default_tracking_uri",
     "mlflow_ui_command",
     "output_dir",
+    "verbose",
     "CheckReport",
     "Comparison",
     "ConfigError",
@@ -169,6 +177,7 @@ _LAZY = {
     "promote": "workbench.tracking",
     "rollback": "workbench.tracking",
     "load_prompt": "workbench.tracking",
+    "verbose": "workbench.tracking",
 }
 _SUBMODULES = {"charts", "experiments", "records", "reports", "scorers", "shadow", "stats",
                "tracking", "workflow"}

@@ -43,8 +43,9 @@ def long_labels(n: int = 9) -> wb.GoldenSet:
     return wb.GoldenSet.from_df(df, name="long", slices=["difficulty", "feedback"])
 
 
-def test_long_slice_labels_get_safe_metric_names_and_a_full_table(store: str) -> None:
-    """Item 15: a slice value over ~215 characters used to push a metric name past 250."""
+def test_long_slice_labels_stay_data_in_the_slices_table(store: str) -> None:
+    """Item 15 and #21: free-text slice labels never become metric names (they did, and one
+    over ~215 characters pushed a name past MLflow's 250); the full labels are table data."""
     gs = long_labels()
     cmp = wb.compare(gs, ["sim/large"], VARIANTS[:1], [wb.scorers.exact_match], progress=False)
     run_id = wb.log_comparison(cmp, "long", tracking_uri=store)
@@ -53,17 +54,15 @@ def test_long_slice_labels_get_safe_metric_names_and_a_full_table(store: str) ->
                                filter_string=f"tags.mlflow.parentRunId = '{run_id}'")[0]
     keys = list(child.data.metrics)
     assert keys and max(len(k) for k in keys) <= 250
-    feedback = [k for k in keys if k.startswith("slice/feedback/")]
-    assert len(feedback) == 3 and len(set(feedback)) == 3  # three labels, three names
-    again = wb.tracking.metric_key("slice", "feedback", str(gs.df["feedback"][0]),
-                                   "exact_match_mean")
-    assert again in feedback and len(again) == 250  # stable: the same name every time
+    assert not [k for k in keys if k.startswith("slice")]
     table = wb.tracking.load_table(child.info.run_id, store, "slices.json")
     full = table[table["slice"] == "feedback"]
     assert set(full["label"]) == set(gs.df["feedback"])  # the full values, kept as data
-    assert set(full["metric"]) == set(feedback)
+    results = cmp.results
     for row in full.itertuples():
-        assert child.data.metrics[row.metric] == pytest.approx(row.mean)
+        rows = results[results["slice.feedback"] == row.label]
+        assert row.n == len(rows)
+        assert row.mean == pytest.approx(rows["score.exact_match"].mean())
 
 
 def test_mlflow_keys_are_sanitised_shortened_and_stable() -> None:
@@ -172,6 +171,24 @@ def test_a_report_for_other_roles_or_gates_never_overwrites_the_logged_one(
     logged = Path(client.download_artifacts(run_id, "reports/migration_report.html",
                                             str(tmp_path / "a"))).read_text()
     assert len(wb.tracking.load_table(run_id, store, "decision.json")) == len(own.gates)
+    # #21: the parent's description names the set, the roles, the decision with its evidence,
+    # and links the report; the children say their configuration
+    run = client.get_run(run_id)
+    note, eid = run.data.tags["mlflow.note.content"], run.info.experiment_id
+    assert f"golden set `{gs.name}` (40 cases evaluated" in note
+    assert f"#### Decision\n**{own.outcome}** for candidate `sim/fast · asked` against " \
+           "incumbent `sim/large · plain`" in note
+    held = [g for g in own.gates if g["status"] != "pass"]
+    assert held and all(f"**{g['status'].upper()}** {g['gate']}" in note for g in held)
+    assert own.advice and own.advice in note
+    report_link = (f"Report: [reports/migration_report.html](#/experiments/{eid}/runs/{run_id}"
+                   "/artifacts/reports/migration_report.html?workflowType=machine_learning)")
+    assert report_link in note
+    kids = client.search_runs([eid], filter_string=f"tags.mlflow.parentRunId = '{run_id}'")
+    for kid in kids:
+        text = kid.data.tags["mlflow.note.content"]
+        assert text.startswith(f"Model `{kid.data.tags['workbench.model']}` (SIMULATED; ")
+        assert f"prompt variant `{kid.data.tags['workbench.variant']}`" in text
     # `workbench report` with other roles (default gates)
     out = tmp_path / "other.html"
     assert main(["report", run_id, "--tracking-uri", store, "--candidate", "sim/large:asked",
@@ -187,6 +204,9 @@ def test_a_report_for_other_roles_or_gates_never_overwrites_the_logged_one(
     assert again == logged  # the run's own report is untouched
     tags = client.get_run(run_id).data.tags
     assert tags["workbench.decision"] == own.outcome  # still describes that report
+    assert report_link in tags["mlflow.note.content"]  # and so does the description
+    assert f"Other reports on this run:\n- [{html}](#/experiments/{eid}/runs/{run_id}/" \
+           "artifacts/" in tags["mlflow.note.content"]
     other = tags[f"workbench.decision/{Path(html).stem}"]
     assert f"<h2>{other}</h2>" in out.read_text()
     table = wb.tracking.load_table(run_id, store, html.replace(".html", ".decision.json"))

@@ -46,15 +46,31 @@ def test_round_trip_rebuilds_the_same_comparison(store: str) -> None:
     listed = wb.list_comparisons("triage", tracking_uri=store)
     assert list(listed["run_id"]) == [run_id] and listed.loc[0, "simulated"]
     assert listed.loc[0, "configs"] == 4 and listed.loc[0, "status"] == "complete"
-    # candidate − incumbent deltas with their CIs and p-values on the parent run
-    parent = wb.tracking.client(store).get_run(run_id).data.metrics
+    # candidate − incumbent deltas with their CIs on the candidate's child run, whose tag
+    # names the incumbent; p-values and the rest of the paired table in paired.json
+    client = wb.tracking.client(store)
+    children = {(r.data.tags["workbench.model"], r.data.tags["workbench.variant"]): r
+                for r in client.search_runs(
+                    [client.get_run(run_id).info.experiment_id],
+                    filter_string=f"tags.mlflow.parentRunId = '{run_id}'")}
+    candidate = children[("sim/fast", "asked")]
+    assert candidate.data.tags["workbench.incumbent"] == "sim/large · plain"
+    assert candidate.data.tags["workbench.incumbent_run_id"] == children[
+        ("sim/large", "plain")].info.run_id
+    deltas = candidate.data.metrics
     paired = wb.compare_configs(cmp, ("sim/fast", "asked"), ("sim/large", "plain"))
     for name, m in paired.metrics.items():
-        assert parent[f"delta/{name}"] == pytest.approx(m.delta)
-        assert parent[f"delta/{name}_ci_low"] == pytest.approx(m.low)
-        assert parent[f"delta/{name}_ci_high"] == pytest.approx(m.high)
-        assert parent[f"delta/{name}_p_value"] == pytest.approx(m.p_value)
-    assert parent["delta/cost_ratio"] == pytest.approx(paired.estimates["cost_ratio"].value)
+        assert deltas[f"delta.{name}"] == pytest.approx(m.delta)
+        assert deltas[f"delta.{name}_ci_low"] == pytest.approx(m.low)
+        assert deltas[f"delta.{name}_ci_high"] == pytest.approx(m.high)
+    assert deltas["delta.cost_ratio"] == pytest.approx(paired.estimates["cost_ratio"].value)
+    assert not [k for k in client.get_run(run_id).data.metrics if k.startswith("delta")]
+    assert not [k for r in children.values() if r is not candidate
+                for k in r.data.metrics if k.startswith("delta")]
+    figures = wb.tracking.load_table(candidate.info.run_id, store, "figures.json")
+    p_values = figures.set_index("figure")["value"]
+    for name, m in paired.metrics.items():
+        assert p_values[f"delta.{name}_p_value"] == pytest.approx(m.p_value)
     table = wb.tracking.load_table(run_id, store, "paired.json")
     assert list(table["metric"]) == list(paired.metrics) and "method" in table
 
@@ -69,17 +85,23 @@ def test_children_carry_params_metrics_with_cis_tags_and_case_tables(store: str)
                                   filter_string=f"tags.mlflow.parentRunId = '{run_id}'")
     assert len(children) == 4
     summary = cmp.summary()
+    started = str(cmp.record.run.started_at)[:16].replace("T", " ")
     for child in children:
         tags, params, metrics = child.data.tags, child.data.params, child.data.metrics
         key = (tags["workbench.model"], tags["workbench.variant"])
-        assert child.info.run_name == f"{key[0]} · {key[1]}"
         expected_role = {("sim/fast", "asked"): "candidate",
                          ("sim/large", "plain"): "incumbent"}.get(key, "none")
+        role = f" ({expected_role})" if expected_role != "none" else ""
+        assert child.info.run_name == f"{key[0]} · {key[1]}{role} · {started}"
         assert tags["workbench.role"] == expected_role
+        assert tags["workbench.kind"] == "configuration"
         assert tags["workbench.simulated"] == "true"
         assert tags["workbench.dataset_digest"] == cmp.record.golden_set.digest
         assert params["model.model"] == key[0] and params["variant.name"] == key[1]
         assert params["pricing.source"].startswith("simulated")
+        # every child states its decoding parameters, set or not
+        assert {params[f"model.{k}"] for k in ("temperature", "max_tokens", "top_p", "seed")
+                } == {"provider default"}
         row = summary.loc[key]
         for name in ("exact_match", "judge_correctness"):
             assert metrics[f"{name}_mean"] == pytest.approx(row[name])
@@ -89,10 +111,23 @@ def test_children_carry_params_metrics_with_cis_tags_and_case_tables(store: str)
                 f"{name}_ci_high"]
         assert metrics["judge_cost_usd"] == pytest.approx(row["judge_cost_usd"])
         assert metrics["latency_p95_s"] == pytest.approx(row["latency_p95_s"])
-        assert 0 <= metrics["cache_hit_rate"] <= 1 and metrics["error_rate"] == 0
+        assert metrics["cost_per_1k_usd"] == pytest.approx(1000 * row["cost_per_case_usd"])
+        assert metrics["error_rate"] == 0
+        # a few metrics that compare across runs; slices and the rest are tables
+        assert len(metrics) <= wb.tracking.MAX_CHILD_METRICS
+        assert not [k for k in metrics if k.startswith("slice")]
+        figures = wb.tracking.load_table(child.info.run_id, store, "figures.json")
+        logged = figures[figures["metric"]].set_index("figure")["value"]
+        assert logged.to_dict() == pytest.approx(metrics)
+        every = figures.set_index("figure")["value"]
+        assert every["cache_hit_rate"] == pytest.approx(row["cache_hits"] / row["n_calls"])
+        assert every["prompt_tokens"] == row["prompt_tokens"] and "latency_p99_s" in every
         group = cmp.results[(cmp.results.model == key[0]) & (cmp.results.variant == key[1])]
         hard = group[group["slice.difficulty"] == "hard"]["score.exact_match"].mean()
-        assert metrics["slice/difficulty/hard/exact_match_mean"] == pytest.approx(hard)
+        slices = wb.tracking.load_table(child.info.run_id, store, "slices.json")
+        mean = slices[(slices["scorer"] == "exact_match") & (slices["slice"] == "difficulty")
+                      & (slices["label"] == "hard")]["mean"]
+        assert list(mean) == [pytest.approx(hard)]
         table = wb.tracking.load_table(child.info.run_id, store)
         assert len(table) == 12 and {"case_id", "message", "expected", "output",
                                      "score.exact_match"} <= set(table.columns)
@@ -143,6 +178,8 @@ def test_a_budget_stopped_run_is_logged_and_tagged_incomplete(store: str) -> Non
     run = wb.tracking.client(store).get_run(cmp.record.tracking.run_id)
     assert run.data.tags["workbench.status"] == "budget_stopped"
     assert run.data.tags["workbench.complete"] == "false"
+    assert run.data.tags["workbench.interrupted"] == "true"
+    assert run.info.run_name.endswith(" · BUDGET-STOPPED")
     assert "budget" in run.data.tags["workbench.stop_reason"]
     assert "INCOMPLETE" in run.data.tags["mlflow.note.content"]
     back = wb.load_comparison(run.info.run_id, tracking_uri=store)

@@ -81,11 +81,13 @@ class PrintingListener:
     def logged(self, run_id: str, tracking_uri: str, experiment: str) -> None:
         shown = redact_uri(tracking_uri)
         print(f"\nlogged to MLflow ({shown}), experiment {experiment!r}: parent run {run_id}")
+        from workbench.tracking import run_url
+
+        url = run_url(run_id, tracking_uri)  # opens the runs view, not MLflow's GenAI overview
         if tracking_uri.startswith("http"):
-            print(f"  open {shown.rstrip('/')}/ (experiment {experiment!r})")
+            print(f"  open {url}")
         else:
-            print(f"  open the UI: {mlflow_ui_command(tracking_uri)}, then "
-                  "http://127.0.0.1:5000")
+            print(f"  open the UI: {mlflow_ui_command(tracking_uri)}, then {url}")
 
     def log_failed(self, error: Exception) -> None:
         print(f"\n{type(error).__name__}: {error}", file=sys.stderr)

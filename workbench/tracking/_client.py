@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import math
 import os
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from functools import cache
 from importlib.metadata import version
 from types import ModuleType
 from typing import Any
 
+import numpy as np
+
 from workbench._home import default_tracking_uri
 from workbench.errors import TrackingError, WorkbenchError
 from workbench.models import redact_secrets
+
+from ._quiet import quiet_library_logs, quiet_run_links
 
 PARAM_LIMIT = 6000
 """MLflow's longest param value; longer values are cut (the full text is an artifact)."""
@@ -36,6 +43,7 @@ def mlflow() -> ModuleType:
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     import mlflow as module
 
+    quiet_library_logs()  # mlflow set its logger to INFO on import: quiet unless asked
     return module
 
 
@@ -165,3 +173,61 @@ def reporting(tracking_uri: str | None, doing: str, fix: str = "") -> Iterator[N
             fix=fix or "Check that the MLflow server is running and reachable, and the tracking "
             "URI (--tracking-uri or $MLFLOW_TRACKING_URI).",
         ) from exc
+
+
+def flat(value: Any) -> str:
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    return str(value)
+
+
+def log_batch(c: Any, run_id: str, *, params: Mapping[str, Any] | None = None,
+              metrics: Mapping[str, Any] | None = None, tags: Mapping[str, Any] | None = None
+              ) -> None:
+    """Params, metrics and tags in as few requests as MLflow allows (its batch limits)."""
+    entities = mlflow().entities
+    now = int(time.time() * 1000)
+    # names MLflow accepts, at most 250 characters (Settled R4); values redacted and capped
+    p = [entities.Param(k, safe(flat(v))) for k, v in safe_keys(dict(params or {})).items()
+         if v is not None]
+    m = [entities.Metric(k, float(v), now, 0) for k, v in safe_keys(dict(metrics or {})).items()
+         if v is not None and np.isfinite(float(v))]
+    t = [entities.RunTag(k, safe(flat(v))) for k, v in safe_keys(dict(tags or {})).items()
+         if v is not None]
+    while p or m or t:  # MLflow: at most 100 params, 1000 metrics, 1000 entities per batch
+        c.log_batch(run_id, metrics=m[:900], params=p[:100], tags=t[:100])
+        m, p, t = m[900:], p[100:], t[100:]
+
+
+def terminate(c: Any, run_id: str, status: str) -> None:
+    """End a run (no "View run" lines printed per run against a server, unless verbose)."""
+    with quiet_run_links():
+        c.set_terminated(run_id, status)
+
+
+def _cell(value: Any) -> Any:
+    """A JSON cell: numpy scalars as Python ones, NaN and missing as null."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def log_exact_table(c: Any, run_id: str, table: Any, artifact_file: str) -> None:
+    """``MlflowClient.log_table`` with every digit of every float kept.
+
+    ``log_table`` writes JSON through pandas with 10 significant digits; figures a reviewer
+    compares (``figures.json``, ``slices.json``) keep the metrics' exact values. The file has
+    the same layout (``columns``/``data``) and is registered as a table the same way (the run
+    tag ``mlflow.loggedArtifacts``), so ``mlflow.load_table`` and the UI read it as one.
+    """
+    from mlflow.utils.mlflow_tags import MLFLOW_LOGGED_ARTIFACTS
+
+    rows = [[_cell(v) for v in row] for row in table.itertuples(index=False, name=None)]
+    c.log_text(run_id, json.dumps({"columns": [str(x) for x in table.columns], "data": rows},
+                                  ensure_ascii=False, default=str), artifact_file)
+    logged = json.loads(c.get_run(run_id).data.tags.get(MLFLOW_LOGGED_ARTIFACTS, "[]"))
+    entry = {"path": artifact_file, "type": "table"}
+    if entry not in logged:
+        c.set_tag(run_id, MLFLOW_LOGGED_ARTIFACTS, json.dumps([*logged, entry]))

@@ -20,6 +20,7 @@ from ._log import (
     GOLDEN_DIR,
     KIND_TAG,
     LOGGING_TAG,
+    RERUN_TAG,
     RUN_LAYOUT_VERSION,
     SUPERSEDED_TAG,
 )
@@ -125,6 +126,9 @@ def list_comparisons(experiment: str = "workbench", tracking_uri: str | None = N
     ``status`` is the comparison's (``complete``, ``budget_stopped``, ``interrupted``) once
     its logging finished, else ``logging unfinished`` (still logging, or killed meanwhile),
     ``logging failed`` or ``logging superseded`` (logged again); ``logging`` says which.
+    ``rerun_of`` is the first run of the same comparison when this one repeats it (else NA);
+    ``spent_usd`` is what the run billed, ``cost_usd`` what its answers cost when made (a
+    rerun answered from the cache bills $0 for answers that cost ``cost_usd``).
 
     Example:
         Not run as a doctest: it needs an MLflow experiment with logged comparisons::
@@ -134,7 +138,8 @@ def list_comparisons(experiment: str = "workbench", tracking_uri: str | None = N
     c = client(tracking_uri)
     exp = c.get_experiment_by_name(experiment)
     columns = ["run_id", "run_name", "start_time", "dataset", "dataset_digest", "configs",
-               "status", "logging", "simulated", "spent_usd", "calls_recorded"]
+               "status", "logging", "rerun_of", "simulated", "spent_usd", "cost_usd",
+               "calls_recorded"]
     if exp is None:
         return pd.DataFrame(columns=columns)
     rows: list[dict[str, Any]] = []
@@ -157,8 +162,10 @@ def list_comparisons(experiment: str = "workbench", tracking_uri: str | None = N
                 "status": tags.get("workbench.status") if state == "finished"
                 else f"logging {state}",
                 "logging": state,
+                "rerun_of": tags.get(RERUN_TAG),
                 "simulated": tags.get("workbench.simulated") == "true",
                 "spent_usd": metrics.get("spent_usd"),
+                "cost_usd": metrics.get("cost_usd"),
                 "calls_recorded": metrics.get("calls_recorded"),
             })
         token = page.token

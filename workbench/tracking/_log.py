@@ -1,4 +1,13 @@
-"""``log_comparison``: one parent run per comparison, one child run per (model, variant)."""
+"""``log_comparison``: one parent run per comparison, one child run per (model, variant).
+
+What a reviewer sees in the MLflow UI (issue #21): the parent run's name says the golden set,
+the configurations (candidate vs incumbent when given) and the date, flagged ``rerun`` or
+``INTERRUPTED``; its description (``mlflow.note.content``, ``_notes.py``) the decision with its
+key evidence and the report's link. A child run per (model, variant) logs at most 30 metrics
+that compare well across runs (``_figures.py``), the candidate's with the paired deltas
+``delta.<scorer>`` and a tag naming the incumbent; a calibrated judge gets a child run of its
+own with kappa, its CI and agreement as metrics.
+"""
 
 from __future__ import annotations
 
@@ -6,25 +15,51 @@ import hashlib
 import json
 import re
 import tempfile
-import time
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from workbench._version import __version__
 from workbench.datasets import GoldenSet
 from workbench.errors import ConfigError
-from workbench.records import VariantRecord
+from workbench.records import ModelRecord, VariantRecord
 from workbench.runner import Comparison
 from workbench.stats import PairedComparison, compare_configs
 
-from ._client import client, metric_key, mlflow, mlflow_version, reporting, safe, safe_keys
+from ._client import (
+    client,
+    flat,
+    log_batch,
+    log_exact_table,
+    mlflow,
+    mlflow_version,
+    reporting,
+    safe,
+    terminate,
+)
+from ._experiments import experiment_id, ui_url
+from ._figures import (
+    choose_metrics,
+    config_figures,
+    delta_figures,
+    slice_table,
+)
+from ._judges import log_judges
+from ._notes import (
+    DECODING,
+    Rerun,
+    child_name,
+    child_note,
+    config_label,
+    decision_section,
+    parent_name,
+    parent_note,
+)
 
-__all__ = ["LOGGING_TAG", "RUN_LAYOUT_VERSION", "log_comparison", "supersede"]
+__all__ = ["FINGERPRINT_TAG", "LOGGING_TAG", "RERUN_TAG", "RUN_LAYOUT_VERSION", "fingerprint",
+           "log_comparison", "supersede"]
 
 RUN_LAYOUT_VERSION = 1
 """Version of the run layout below; ``load_comparison`` refuses newer ones."""
@@ -35,6 +70,10 @@ LOGGING_TAG = "workbench.logging"
 ``finished`` (every artifact written: set last of all), ``failed`` or ``superseded`` (logged
 again as the run in ``workbench.superseded_by``)."""
 SUPERSEDED_TAG = "workbench.superseded_by"
+FINGERPRINT_TAG = "workbench.fingerprint"
+"""The parent run's :func:`fingerprint`: equal for runs of the same comparison."""
+RERUN_TAG = "workbench.rerun_of"
+"""On a parent run: the first logged run of the same comparison (same fingerprint)."""
 COMPARISON_DIR = "comparison"
 """Parent-run artifact folder holding the comparison exactly (``Comparison.save`` format)."""
 GOLDEN_DIR = "golden_set"
@@ -43,47 +82,13 @@ GOLDEN_DIR = "golden_set"
 Config = tuple[str, str]
 
 
-def _experiment_id(c: Any, name: str) -> str:
-    found = c.get_experiment_by_name(name)
-    if found is not None:
-        if found.lifecycle_stage == "deleted":
-            raise ConfigError(f"MLflow experiment {name!r} is deleted", where="experiment",
-                              fix="Restore it in the MLflow UI or pick another name.")
-        return str(found.experiment_id)
-    return str(c.create_experiment(name))
-
-
-def _flat(value: Any) -> str:
-    if isinstance(value, (dict, list, tuple)):
-        return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
-    return str(value)
-
-
-def _batch(c: Any, run_id: str, *, params: Mapping[str, Any] | None = None,
-           metrics: Mapping[str, Any] | None = None, tags: Mapping[str, Any] | None = None
-           ) -> None:
-    """Params, metrics and tags in as few requests as MLflow allows (its batch limits)."""
-    entities = mlflow().entities
-    now = int(time.time() * 1000)
-    # names MLflow accepts, at most 250 characters (Settled R4); values redacted and capped
-    p = [entities.Param(k, safe(_flat(v))) for k, v in safe_keys(dict(params or {})).items()
-         if v is not None]
-    m = [entities.Metric(k, float(v), now, 0) for k, v in safe_keys(dict(metrics or {})).items()
-         if v is not None and np.isfinite(float(v))]
-    t = [entities.RunTag(k, safe(_flat(v))) for k, v in safe_keys(dict(tags or {})).items()
-         if v is not None]
-    while p or m or t:  # MLflow: at most 100 params, 1000 metrics, 1000 entities per batch
-        c.log_batch(run_id, metrics=m[:900], params=p[:100], tags=t[:100])
-        m, p, t = m[900:], p[100:], t[100:]
-
-
 def _dataset_input(gs: GoldenSet) -> Any:
     """The golden set as an MLflow dataset (shows in the UI's Datasets column)."""
     ml = mlflow()
     df = gs.df
     for col in df.columns:
         if df[col].dtype == object:
-            df[col] = df[col].map(lambda v: None if v is None else _flat(v))
+            df[col] = df[col].map(lambda v: None if v is None else flat(v))
     with warnings.catch_warnings():  # "source can be interpreted in multiple ways": a path
         warnings.simplefilter("ignore", UserWarning)
         dataset = ml.data.from_pandas(df, source=str(gs.path or gs.name), name=gs.name,
@@ -98,7 +103,7 @@ def _case_table(group: pd.DataFrame, gs: GoldenSet | None) -> pd.DataFrame:
     if gs is not None:
         known = [*gs.input_columns, *(["expected"] if "expected" in gs.df else [])]
         inputs = gs.df.set_index("id")[known]  # a shadow test's replay has no expected
-        inputs = inputs.map(lambda v: None if v is None else _flat(v))
+        inputs = inputs.map(lambda v: None if v is None else flat(v))
         inputs.index = inputs.index.astype(str)
         table = table.join(inputs, on="case_id")
         table = table[["case_id", *known,
@@ -107,46 +112,6 @@ def _case_table(group: pd.DataFrame, gs: GoldenSet | None) -> pd.DataFrame:
         if str(table[col].dtype) in ("string", "Int64", "boolean"):
             table[col] = table[col].astype(object).where(table[col].notna(), None)
     return table
-
-
-def _child_metrics(row: pd.Series, group: pd.DataFrame, scorers: Iterable[str],
-                   slices: Iterable[str], slice_rows: list[dict[str, Any]] | None = None
-                   ) -> dict[str, float]:
-    """The child run's metrics; per-slice means also go to ``slice_rows`` with full labels."""
-    metrics: dict[str, float] = {
-        "n_cases": row["n_cases"], "n_calls": row["n_calls"], "error_rate": row["error_rate"],
-        "cost_total_usd": row["cost_usd"], "cost_per_case_usd": row["cost_per_case_usd"],
-        "judge_cost_usd": row["judge_cost_usd"], "total_cost_usd": row["total_cost_usd"],
-        "billed_usd": row["billed_usd"], "prompt_tokens": row["prompt_tokens"],
-        "completion_tokens": row["completion_tokens"], "latency_p50_s": row["latency_p50_s"],
-        "latency_p95_s": row["latency_p95_s"], "latency_p99_s": row["latency_p99_s"],
-        "cache_hit_rate": row["cache_hits"] / max(1, row["n_calls"]),
-        "scorer_errors": row["scorer_errors"],
-    }
-    failed = group["error_type"].notna()
-    for name in scorers:
-        metrics[f"{name}_mean"] = row[name]
-        metrics[f"{name}_ci_low"] = row[f"{name}_low"]
-        metrics[f"{name}_ci_high"] = row[f"{name}_high"]
-        values = group[f"score.{name}"].where(~failed, 0.0)  # errors fail (Settled 8)
-        metrics[f"{name}_pass_rate"] = float((values >= 1.0).mean())
-        for sl in slices:
-            col = f"slice.{sl}"
-            if col not in group:
-                continue
-            grouped = values.groupby(group[col], observed=True)
-            per_slice, sizes = grouped.mean(), grouped.size().to_dict()
-            for label, mean in per_slice.items():
-                key = metric_key("slice", sl, str(label), f"{name}_mean")
-                if key in metrics:  # another label that sanitises alike: keep both apart
-                    tag = hashlib.sha256(str(label).encode("utf-8")).hexdigest()[:8]
-                    key = metric_key("slice", sl, f"{str(label)[:200]}-{tag}", f"{name}_mean")
-                metrics[key] = float(mean)
-                if slice_rows is not None:  # the full label, whatever the metric name became
-                    slice_rows.append({"scorer": name, "slice": sl, "label": str(label),
-                                       "n": int(sizes[label]), "mean": float(mean),
-                                       "metric": key})
-    return metrics
 
 
 def _register_prompt(c: Any, experiment: str, variant: VariantRecord) -> Any:
@@ -166,52 +131,6 @@ def _register_prompt(c: Any, experiment: str, variant: VariantRecord) -> Any:
     )
 
 
-def _note(cmp: Comparison, parent: bool, config: Config | None = None) -> str:
-    """Markdown shown as the run's description in the MLflow UI."""
-    gs = cmp.record.golden_set
-    lines = []
-    if cmp.simulated_models or cmp.simulated_judges:
-        lines.append("**SIMULATED models** (offline stand-ins, not real LLMs): "
-                     + ", ".join([*cmp.simulated_models, *cmp.simulated_judges.values()]))
-    if not cmp.complete:
-        lines.append(f"**INCOMPLETE ({cmp.status})**: {cmp.stop_reason}")
-    if parent:
-        lines.append(f"Comparison on `{gs.name}` ({gs.evaluated} cases, digest "
-                     f"`{gs.digest}`), logged by workbench {__version__}. One child run "
-                     "per (model, variant); the exact results are under `comparison/`, the "
-                     "frozen golden set under `golden_set/`.")
-    elif config is not None:
-        lines.append(f"Model `{config[0]}`, prompt variant `{config[1]}` on `{gs.name}`. "
-                     "Per-case results: the `cases.json` table (Evaluations / Artifacts).")
-    return "\n\n".join(lines)
-
-
-def _log_paired(c: Any, run_id: str, comparison: Comparison, candidate: Config,
-                incumbent: Config, paired: PairedComparison | None = None) -> None:
-    """Candidate − incumbent deltas with CIs and p-values on the parent run, and their tables."""
-    try:
-        paired = paired or compare_configs(comparison, (str(candidate[0]), str(candidate[1])),
-                                           (str(incumbent[0]), str(incumbent[1])))
-    except ConfigError as exc:  # e.g. a role that is not in the comparison: say so, log the rest
-        c.set_tag(run_id, "workbench.paired_error", safe(str(exc))[:5000])
-        return
-    metrics: dict[str, Any] = {}
-    for name, m in paired.metrics.items():
-        key = f"delta/{metric_key(name)}"
-        metrics.update({key: m.delta, f"{key}_ci_low": m.low, f"{key}_ci_high": m.high,
-                        f"{key}_p_value": m.p_value})
-    for name, e in paired.estimates.items():
-        key = f"delta/{metric_key(name)}"
-        metrics.update({key: e.value, f"{key}_ci_low": e.low, f"{key}_ci_high": e.high})
-    _batch(c, run_id, metrics=metrics, params={"paired.seed": paired.seed,
-                                               "paired.errors": paired.errors})
-    table = paired.table().reset_index()
-    c.log_table(run_id, table.astype({k: "string" for k in table.columns
-                                      if table[k].dtype == object}), "paired.json")
-    if not paired.slices.empty:
-        c.log_table(run_id, paired.slices, "paired_slices.json")
-
-
 def log_comparison(
     comparison: Comparison,
     experiment: str = "workbench",
@@ -228,15 +147,20 @@ def log_comparison(
     tags: Mapping[str, str] | None = None,
     supersedes: str | None = None,
     on_parent: Callable[[str], None] | None = None,
+    calibrations: Mapping[str, Any] | None = None,
 ) -> str:
     """Log a comparison to MLflow: a parent run with one child run per (model, variant).
 
-    The parent carries the dataset, settings, versions, the exact results (for
-    :func:`load_comparison`) and the frozen golden set; each child the model and prompt
-    params, metrics with 95% CI bounds, per-slice means (their full labels in the
-    ``slices.json`` table) and a per-case table. API keys never reach MLflow: params and tags
-    are built from key-free specs and redacted again. Names MLflow sees are made safe
-    (DESIGN.md, Settled R4).
+    The parent carries the dataset, settings, versions, what this run billed beside what its
+    answers cost (``spent_usd``, ``cost_usd``), the exact results (for
+    :func:`load_comparison`), the frozen golden set and a description a reviewer reads; each
+    child the model and prompt params (decoding parameters always), at most 30 metrics
+    (scorer means with 95% CI bounds, cost per 1,000 cases, latency, error rate; the
+    candidate's paired deltas ``delta.<scorer>``), and the tables ``figures.json`` (every
+    figure), ``slices.json`` (per-slice means) and ``cases.json`` (per case). A run of a
+    comparison logged before to the experiment is tagged ``workbench.rerun_of`` that run. API
+    keys never reach MLflow: params and tags are built from key-free specs and redacted again.
+    Names MLflow sees are made safe (DESIGN.md, Settled R4).
 
     The run is marked logged (tag ``workbench.logging=finished``, with ``workbench.status``)
     only after its last artifact is written: a run killed or failing meanwhile stays
@@ -261,6 +185,9 @@ def log_comparison(
         supersedes: a run of the same comparison whose logging did not finish: once this one
             is logged, that one is tagged ``workbench.logging=superseded`` and ended KILLED.
         on_parent: called with the parent run id as soon as it exists.
+        calibrations: judge scorer name → its ``wb.calibrate`` result (or
+            :func:`calibration_figures` of it): each gets a child run with kappa, its CI and
+            the agreement as metrics.
 
     Returns:
         The parent run id.
@@ -282,7 +209,8 @@ def log_comparison(
         pid = _log(comparison, experiment, run_name=run_name, tracking_uri=tracking_uri,
                    candidate=candidate, incumbent=incumbent, golden_set=golden_set,
                    register_prompts=register_prompts, paired=paired, tables=tables or {},
-                   texts=texts or {}, tags=tags or {}, on_parent=on_parent)
+                   texts=texts or {}, tags=tags or {}, calibrations=calibrations or {},
+                   on_parent=on_parent)
     if supersedes and supersedes != pid:
         supersede(supersedes, pid, tracking_uri)
     return pid
@@ -305,11 +233,92 @@ def supersede(old_run_id: str, new_run_id: str, tracking_uri: str | None = None)
         run = c.get_run(old_run_id)
         if run.data.tags.get(LOGGING_TAG) == "finished":
             return False
-        _batch(c, old_run_id, tags={LOGGING_TAG: "superseded", SUPERSEDED_TAG: new_run_id})
-        c.set_terminated(old_run_id, "KILLED")
+        log_batch(c, old_run_id, tags={LOGGING_TAG: "superseded", SUPERSEDED_TAG: new_run_id})
+        terminate(c, old_run_id, "KILLED")
     except Exception:  # noqa: BLE001 - best effort: the new run is logged whole either way
         return False
     return True
+
+
+def fingerprint(cmp: Comparison) -> str:
+    """What makes two comparisons the same run: data, cases, configurations, scorers, settings.
+
+    Logged as the parent run's tag ``workbench.fingerprint``; a later run with the same one is
+    tagged ``workbench.rerun_of`` the first.
+    """
+    r = cmp.record
+    blob = {
+        "golden_set": r.golden_set.digest,
+        "cases": sorted(str(x) for x in cmp.results["case_id"].unique()),
+        "excluded": sorted(r.golden_set.excluded_few_shot),
+        "models": [[m.label, m.params, m.recorded] for m in r.models],
+        "variants": [[v.name, v.version] for v in r.variants],
+        "scorers": [[s.name, s.ref, s.args, s.version] for s in r.scorers],
+        "judges": [[j.scorer, j.label, j.params] for j in r.judges],
+        "repeats": r.settings.repeats, "seed": r.settings.seed,
+    }
+    text = json.dumps(blob, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _earlier_run(c: Any, exp_id: str, print_: str) -> Rerun | None:
+    """The first logged run of the same comparison in the experiment, if any."""
+    runs = c.search_runs([exp_id], filter_string=f"tags.`{FINGERPRINT_TAG}` = '{print_}'",
+                         order_by=["attributes.start_time ASC"], max_results=50)
+    for run in runs:
+        tags = run.data.tags
+        if tags.get(LOGGING_TAG, "finished") != "finished":  # failed or superseded logging
+            continue
+        return Rerun(run_id=run.info.run_id, name=run.info.run_name or run.info.run_id,
+                     started=str(pd.Timestamp(run.info.start_time, unit="ms"))[:16],
+                     status=tags.get("workbench.status", run.info.status.lower()),
+                     spent_usd=run.data.metrics.get("spent_usd"),
+                     link=ui_url(exp_id, run.info.run_id, ui=""))
+    return None
+
+
+def _paired(c: Any, pid: str, comparison: Comparison, candidate: Config | None,
+            incumbent: Config | None, paired: PairedComparison | None
+            ) -> PairedComparison | None:
+    """Candidate vs incumbent statistics (their tables go on the parent), or None."""
+    if candidate is None or incumbent is None or not comparison.scorers:
+        return None
+    try:
+        paired = paired or compare_configs(comparison, (str(candidate[0]), str(candidate[1])),
+                                           (str(incumbent[0]), str(incumbent[1])))
+    except ConfigError as exc:  # e.g. a role that is not in the comparison: say so, log the rest
+        c.set_tag(pid, "workbench.paired_error", safe(str(exc))[:5000])
+        return None
+    log_batch(c, pid, params={"paired.seed": paired.seed, "paired.errors": paired.errors})
+    table = paired.table().reset_index()
+    c.log_table(pid, table.astype({k: "string" for k in table.columns
+                                   if table[k].dtype == object}), "paired.json")
+    if not paired.slices.empty:
+        c.log_table(pid, paired.slices, "paired_slices.json")
+    return paired
+
+
+def _child_params(spec: ModelRecord | None, var: VariantRecord | None, key: Config,
+                  comparison: Comparison, prompt_uri: str | None) -> dict[str, Any]:
+    record = comparison.record
+    pricing = spec.pricing if spec and spec.pricing else None
+    params = dict(spec.params) if spec else {}
+    return {
+        **{f"model.{k}": v for k, v in params.items()},
+        # every child states its decoding parameters, set or not (issue #21)
+        **{f"model.{k}": params.get(k, "provider default") for k in DECODING},
+        "model.simulated": spec.simulated if spec else None,
+        "pricing.source": pricing.source if pricing else None,
+        "pricing.input_per_1m": pricing.input_per_1m if pricing else None,
+        "pricing.output_per_1m": pricing.output_per_1m if pricing else None,
+        "variant.name": key[1], "variant.version": var.version if var else None,
+        "variant.few_shot": len(var.few_shot_ids) if var else 0,
+        "variant.response_format": var.response_format if var else None,
+        "variant.prompt_uri": prompt_uri,
+        "dataset.name": record.golden_set.name, "dataset.digest": record.golden_set.digest,
+        "seed": record.settings.seed, "repeats": record.settings.repeats,
+        "scorers": [s.name for s in record.scorers],
+    }
 
 
 def _log(comparison: Comparison, experiment: str, *, run_name: str | None,
@@ -317,9 +326,10 @@ def _log(comparison: Comparison, experiment: str, *, run_name: str | None,
          golden_set: GoldenSet | None, register_prompts: bool,
          paired: PairedComparison | None, tables: Mapping[str, pd.DataFrame],
          texts: Mapping[str, str], tags: Mapping[str, str],
+         calibrations: Mapping[str, Any],
          on_parent: Callable[[str], None] | None) -> str:
     c = client(tracking_uri)
-    exp_id = _experiment_id(c, experiment)
+    exp_id = experiment_id(c, experiment, tracking_uri)
     record = comparison.record
     gs_meta = record.golden_set
     try:
@@ -327,12 +337,11 @@ def _log(comparison: Comparison, experiment: str, *, run_name: str | None,
     except ConfigError:
         gs = None  # logged without the data; reports built from this run will say so
     results = comparison.results
-    configs = results[["model", "variant"]].drop_duplicates()
     simulated = bool(comparison.simulated_models or comparison.simulated_judges)
     roles = {tuple(r): name for name, r in (("candidate", candidate), ("incumbent", incumbent))
              if r is not None}
-    name = run_name or (f"{gs_meta.name} · {len(configs)} configs · "
-                        f"{str(record.run.started_at or '')[:16].replace('T', ' ')}")
+    print_ = fingerprint(comparison)
+    rerun = _earlier_run(c, exp_id, print_)
     common_tags = {
         "workbench.dataset": gs_meta.name,
         "workbench.dataset_digest": gs_meta.digest,
@@ -342,10 +351,16 @@ def _log(comparison: Comparison, experiment: str, *, run_name: str | None,
         "workbench.status": comparison.status,
         "workbench.complete": str(comparison.complete).lower(),
     }
-    parent = c.create_run(exp_id, run_name=name, tags={
+    parent = c.create_run(exp_id, run_name=run_name or parent_name(
+        comparison, candidate, incumbent, rerun=rerun is not None), tags={
         KIND_TAG: "comparison", "workbench.schema_version": str(RUN_LAYOUT_VERSION),
-        LOGGING_TAG: "started",
+        LOGGING_TAG: "started", FINGERPRINT_TAG: print_,
         **{k: safe(v) for k, v in common_tags.items() if v is not None},
+        **({"workbench.interrupted": "true"} if not comparison.complete else {}),
+        **({RERUN_TAG: rerun.run_id} if rerun is not None else {}),
+        **({"workbench.candidate": config_label(candidate),
+            "workbench.incumbent": config_label(incumbent)}
+           if candidate is not None and incumbent is not None else {}),
     })
     pid = parent.info.run_id
     if on_parent is not None:
@@ -354,7 +369,13 @@ def _log(comparison: Comparison, experiment: str, *, run_name: str | None,
         dataset = _dataset_input(gs) if gs is not None else None
         versions = {**record.versions.model_dump(), "mlflow": mlflow_version()}
         settings, run = record.settings, record.run
-        _batch(c, pid, params={
+        decision = record.decision
+        section = decision_section(
+            decision.outcome, decision.candidate, decision.incumbent,
+            [g.model_dump() for g in decision.gates], advice=decision.advice) \
+            if decision is not None else None
+        calls = len(results)
+        log_batch(c, pid, params={
             "dataset.name": gs_meta.name, "dataset.digest": gs_meta.digest,
             "dataset.rows": gs_meta.rows, "dataset.evaluated": gs_meta.evaluated,
             "dataset.excluded_few_shot": len(gs_meta.excluded_few_shot),
@@ -371,11 +392,17 @@ def _log(comparison: Comparison, experiment: str, *, run_name: str | None,
             "cache": settings.cache,
             **{f"version.{k}": v for k, v in versions.items()},
         }, metrics={
-            "spent_usd": comparison.spent_usd, "estimated_usd": run.estimated_usd,
+            # what this run billed, beside what its answers cost when they were made: a
+            # rerun answered from the cache bills $0 for answers that cost cost_usd
+            "spent_usd": comparison.spent_usd,
+            "cost_usd": float(results["cost_usd"].fillna(0).sum()
+                              + results["judge_cost_usd"].fillna(0).sum()) if calls else 0.0,
+            "cache_hit_rate": float(results["cache_hit"].sum()) / calls if calls else None,
+            "original_spent_usd": rerun.spent_usd if rerun is not None else None,
+            "estimated_usd": run.estimated_usd,
             "calls_planned": run.calls_planned, "calls_recorded": run.calls_recorded,
             "requests_sent": run.requests_sent, "duration_s": run.duration_s,
-        }, tags={"workbench.stop_reason": comparison.stop_reason,
-                 "mlflow.note.content": _note(comparison, parent=True)})
+        }, tags={"workbench.stop_reason": comparison.stop_reason})
         summary = comparison.summary()
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp)
@@ -395,69 +422,84 @@ def _log(comparison: Comparison, experiment: str, *, run_name: str | None,
             c.log_inputs(pid, datasets=[dataset])
         if not summary.empty:
             c.log_table(pid, summary.reset_index(), "summary.json")
-        if candidate is not None and incumbent is not None and comparison.scorers:
-            _log_paired(c, pid, comparison, candidate, incumbent, paired)
+        pc = _paired(c, pid, comparison, candidate, incumbent, paired)
+        log_batch(c, pid, tags={"mlflow.note.content": parent_note(
+            comparison, candidate=candidate, incumbent=incumbent, rerun=rerun,
+            decision=section, paired=pc)})
         slices = list(gs_meta.slices)
         models = {m.label: m for m in record.models}
         variants = {v.name: v for v in record.variants}
+        children: dict[Config, tuple[str, pd.DataFrame]] = {}
         for (model, variant), group in results.groupby(["model", "variant"], observed=True,
                                                        sort=False):
             key = (str(model), str(variant))
-            spec, var = models.get(key[0]), variants.get(key[1])
-            child = c.create_run(exp_id, run_name=f"{key[0]} · {key[1]}", tags={
-                "mlflow.parentRunId": pid, "workbench.model": key[0],
-                "workbench.variant": key[1], "workbench.role": roles.get(key, "none"),
+            var = variants.get(key[1])
+            role = roles.get(key, "none")
+            children[key] = (c.create_run(exp_id, run_name=child_name(comparison, key, role),
+                                          tags={
+                "mlflow.parentRunId": pid, KIND_TAG: "configuration",
+                "workbench.model": key[0], "workbench.variant": key[1], "workbench.role": role,
                 "workbench.prompt_version": var.version if var else "", LOGGING_TAG: "started",
                 **{k: safe(v) for k, v in common_tags.items() if v is not None},
-                "workbench.simulated": str(bool(spec and spec.simulated)).lower(),
-            })
-            cid = child.info.run_id
-            pricing = spec.pricing if spec and spec.pricing else None
+                "workbench.simulated": str(bool(
+                    models.get(key[0]) and models[key[0]].simulated)).lower(),
+            }).info.run_id, group)
+        ids = {key: cid for key, (cid, _) in children.items()}
+        for key, (cid, group) in children.items():
+            spec, var = models.get(key[0]), variants.get(key[1])
+            role = roles.get(key, "none")
+            other = (incumbent if role == "candidate" else candidate if role == "incumbent"
+                     else None)
+            other_key = (str(other[0]), str(other[1])) if other is not None else None
             prompt_uri = None
             if register_prompts and var:
                 version = _register_prompt(c, experiment, var)
                 c.link_prompt_version_to_run(cid, version)
                 prompt_uri = version.uri
-            slice_rows: list[dict[str, Any]] = []
-            _batch(c, cid, params={
-                **{f"model.{k}": v for k, v in (spec.params if spec else {}).items()},
-                "model.simulated": spec.simulated if spec else None,
-                "pricing.source": pricing.source if pricing else None,
-                "pricing.input_per_1m": pricing.input_per_1m if pricing else None,
-                "pricing.output_per_1m": pricing.output_per_1m if pricing else None,
-                "variant.name": key[1], "variant.version": var.version if var else None,
-                "variant.few_shot": len(var.few_shot_ids) if var else 0,
-                "variant.response_format": var.response_format if var else None,
-                "variant.prompt_uri": prompt_uri,
-                "dataset.name": gs_meta.name, "dataset.digest": gs_meta.digest,
-                "seed": settings.seed, "repeats": settings.repeats,
-                "scorers": [s.name for s in record.scorers],
-            }, metrics=_child_metrics(summary.loc[[key]].iloc[0], group, comparison.scorers,
-                                      slices, slice_rows),
-                tags={"mlflow.note.content": _note(comparison, parent=False, config=key)})
+            groups, extra = config_figures(summary.loc[[key]].iloc[0], group,
+                                           comparison.scorers)
+            pair_tags: dict[str, Any] = {}
+            if role == "candidate" and pc is not None and other_key is not None:
+                more, p_values = delta_figures(pc)
+                groups, extra = [*groups, *more], [*extra, *p_values]
+                pair_tags = {"workbench.incumbent": config_label(other_key),
+                             "workbench.incumbent_run_id": ids.get(other_key)}
+            elif role == "incumbent" and other_key is not None:
+                pair_tags = {"workbench.candidate": config_label(other_key),
+                             "workbench.candidate_run_id": ids.get(other_key)}
+            metrics, figures = choose_metrics(groups, extra)
+            link = ui_url(exp_id, ids[other_key], ui="") if other_key in ids else None
+            log_batch(c, cid, params=_child_params(spec, var, key, comparison, prompt_uri),
+                   metrics=metrics, tags={**pair_tags, "mlflow.note.content": child_note(
+                       comparison, key, model=spec, variant=var, role=role, other=other_key,
+                       other_link=link, metrics=len(metrics), figures=len(figures))})
             c.log_table(cid, _case_table(group, gs), "cases.json")
-            if slice_rows:
-                c.log_table(cid, pd.DataFrame(slice_rows), "slices.json")
+            log_exact_table(c, cid, figures, "figures.json")
+            slice_rows = slice_table(group, comparison.scorers, slices)
+            if not slice_rows.empty:
+                log_exact_table(c, cid, slice_rows, "slices.json")
             c.log_text(cid, var.user if var else "", f"prompt/{key[1]}/user.j2")
             if var and var.system:
                 c.log_text(cid, var.system, f"prompt/{key[1]}/system.j2")
             if dataset is not None:
                 c.log_inputs(cid, datasets=[dataset])
-            _batch(c, cid, tags=status_tags)
-            c.set_terminated(cid, "FINISHED")
-            _batch(c, cid, tags={LOGGING_TAG: "finished"})
+            log_batch(c, cid, tags=status_tags)
+            terminate(c, cid, "FINISHED")
+            log_batch(c, cid, tags={LOGGING_TAG: "finished"})
+        if calibrations:
+            log_judges(c, exp_id, pid, comparison, calibrations, common_tags, status_tags)
         for table_name, table in tables.items():
             c.log_table(pid, table, table_name)
         for path, text in texts.items():
             c.log_text(pid, text, path)
         # last of all: the status, then the mark that every artifact is written
-        _batch(c, pid, tags={**status_tags, **tags})
-        c.set_terminated(pid, "FINISHED")
-        _batch(c, pid, tags={LOGGING_TAG: "finished"})
+        log_batch(c, pid, tags={**status_tags, **tags})
+        terminate(c, pid, "FINISHED")
+        log_batch(c, pid, tags={LOGGING_TAG: "finished"})
     except BaseException:
         try:  # best effort: the store may be the very thing that failed
-            _batch(c, pid, tags={LOGGING_TAG: "failed"})
-            c.set_terminated(pid, "FAILED")
+            log_batch(c, pid, tags={LOGGING_TAG: "failed"})
+            terminate(c, pid, "FAILED")
         except Exception:  # noqa: BLE001, S110 - the original error is the one to raise
             pass
         raise

@@ -14,7 +14,7 @@ import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -48,6 +48,8 @@ class PendingLog(BaseModel):
     """More tags for the parent run (e.g. ``workbench.decision``)."""
     tables: list[str] = Field(default_factory=list)
     """Names of more tables for the parent run, kept in ``tables/``."""
+    calibrations: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """Judge scorer → its calibration figures (``calibration_figures``): a judge child run."""
     state: Literal["pending", "started", "logged"] = "pending"
     """``pending`` before MLflow was reached, ``started`` once the parent run exists,
     ``logged`` when every artifact is written."""

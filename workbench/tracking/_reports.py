@@ -19,7 +19,9 @@ from typing import Any
 
 import pandas as pd
 
-from ._client import client, reporting, safe_keys, shorten
+from ._client import client, reporting, safe, safe_keys, shorten
+from ._experiments import ui_url
+from ._notes import config_label, decision_section, with_decision, with_other_report
 
 __all__ = ["DECISION_KEY_TAG", "DECISION_TAG", "log_report", "report_key", "report_name"]
 
@@ -27,6 +29,7 @@ DECISION_TAG = "workbench.decision"
 DECISION_KEY_TAG = "workbench.decision_key"
 """The :func:`report_key` of the run's own decision (the one ``workbench.decision`` states)."""
 REPORT_DIR = "reports"
+NOTE_TAG = "mlflow.note.content"
 
 
 def report_key(kind: str, candidate: Sequence[str], incumbent: Sequence[str],
@@ -63,15 +66,18 @@ def report_name(kind: str, candidate: Sequence[str], incumbent: Sequence[str], k
 
 def log_report(run_id: str, *, kind: str, html: str, markdown: str, outcome: str,
                candidate: Sequence[str], incumbent: Sequence[str], gates: Mapping[str, Any],
-               gate_rows: Sequence[Mapping[str, Any]], tracking_uri: str | None = None) -> str:
+               gate_rows: Sequence[Mapping[str, Any]], tracking_uri: str | None = None,
+               advice: str = "") -> str:
     """Log a report to a parent run without overwriting one that decides something else.
 
     The run's own decision (tag ``workbench.decision_key``; the first report logged when the
     run has none) is ``reports/<kind>.html`` and ``.md``, with ``decision.json`` and the tag
     ``workbench.decision``. A report for other roles or gates is written beside it under a
     name that says its roles and gates (:func:`report_name`), with its own
-    ``<name>.decision.json`` and tag ``workbench.decision/<name>``. Returns the artifact path
-    of the HTML report.
+    ``<name>.decision.json`` and tag ``workbench.decision/<name>``. The run's description
+    (``mlflow.note.content``) then states the decision with its key evidence and links the
+    report (the run's own, with ``advice``: what more data would do), or lists the other
+    report. Returns the artifact path of the HTML report.
 
     Raises:
         TrackingError: MLflow could not be reached or refused the write.
@@ -86,7 +92,8 @@ def log_report(run_id: str, *, kind: str, html: str, markdown: str, outcome: str
     key = report_key(kind, candidate, incumbent, gates)
     with reporting(tracking_uri, f"logging the {kind} to MLflow run {run_id}"):
         c = client(tracking_uri)
-        tags = c.get_run(run_id).data.tags
+        run = c.get_run(run_id)
+        tags = run.data.tags
         own = tags.get(DECISION_KEY_TAG)
         logged = {a.path for a in c.list_artifacts(run_id, REPORT_DIR)}
         default = f"{REPORT_DIR}/{kind}.html"
@@ -103,9 +110,22 @@ def log_report(run_id: str, *, kind: str, html: str, markdown: str, outcome: str
         else:
             c.log_table(run_id, table, f"{REPORT_DIR}/{stem}.decision.json")
             new_tags = {f"{DECISION_TAG}/{stem}": outcome}
+        path = f"{REPORT_DIR}/{stem}.html"
+        link = ui_url(run.info.experiment_id, run_id, path, ui="")
+        note = tags.get(NOTE_TAG, "")
+        if is_own:  # the description states this decision and links its report
+            note = with_decision(note, decision_section(
+                outcome, candidate, incumbent, gate_rows, advice=advice, report=path,
+                report_link=link))
+        else:
+            note = with_other_report(note, (
+                f"- [{path}]({link}): **{safe(outcome, 20)}** for "
+                f"`{safe(config_label(candidate), 200)}` against "
+                f"`{safe(config_label(incumbent), 200)}` with other roles or gates"))
+        new_tags[NOTE_TAG] = safe(note)
         for name, value in safe_keys(new_tags).items():
             c.set_tag(run_id, name, value)
-    return f"{REPORT_DIR}/{stem}.html"
+    return path
 
 
 def _plain(value: Any) -> Any:
