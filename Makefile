@@ -56,7 +56,8 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy workbench
 
-# README screenshots (results explorer, quality vs cost) from notebooks/01_quickstart.ipynb run in
+# README screenshots (results explorer, quality vs cost, the comparison builder after Plan / Run /
+# Cancel / resume) from notebooks/01_quickstart.ipynb run in
 # a throwaway JupyterLab with headless Chromium (Debian's `chromium`).
 screenshots: $(VENV)/.installed-dev
 	$(BIN)/python scripts/screenshots.py --out docs/images

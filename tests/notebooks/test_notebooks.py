@@ -7,6 +7,7 @@ call cache in temp dirs too, so `git status` stays clean.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -51,8 +52,10 @@ def test_notebook_runs_headless_without_error(path: Path, tmp_path: Path,
     from nbclient import NotebookClient
 
     here = workspace(tmp_path)
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
+    # the project's one store (Settled R8): $WORKBENCH_HOME (a temp dir, tests/conftest.py)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.setenv("WORKBENCH_SIM_LATENCY_SCALE", "0")
+    home = Path(os.environ["WORKBENCH_HOME"]).resolve()
     nb = nbformat.read(here / path.name, as_version=4)
     NotebookClient(nb, kernel_name="python3", timeout=300,
                    resources={"metadata": {"path": str(here)}}).execute()
@@ -64,4 +67,14 @@ def test_notebook_runs_headless_without_error(path: Path, tmp_path: Path,
         assert WIDGET in kinds
     text = json.dumps([o.get("data", {}).get("text/html", "") for o in outputs])
     assert "Traceback" not in text
-    assert not (here / "mlflow.db").exists()  # MLflow went to the temp store
+    # library logs stay quiet: no red stderr boxes of MLflow / alembic / LiteLLM INFO lines
+    stderr = "".join(o.get("text", "") for o in outputs
+                     if o.output_type == "stream" and o.get("name") == "stderr")
+    assert "INFO" not in stderr, stderr[:2000]
+    # nothing beside the notebooks (store, artifacts, reports, labels): all in the project home
+    written = sorted(str(f.relative_to(here)) for f in here.rglob("*") if f.suffix != ".ipynb")
+    assert written == [], written
+    assert (home / "mlflow.db").is_file()
+    printed = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    # the last cell names the store the runs went to
+    assert f"mlflow ui --backend-store-uri sqlite:///{home}/mlflow.db" in printed

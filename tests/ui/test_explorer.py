@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import numpy as np
@@ -121,3 +122,32 @@ def test_csv_export_holds_the_selection_and_defuses_formulas(
                    and r["variant"] == "plain")
     assert formula["output"].startswith("'=HYPERLINK")
     assert not any(v.startswith(("=", "+", "@")) for r in rows for v in r.values())
+
+
+def test_a_click_on_a_row_opens_its_case(cmp: wb.Comparison) -> None:
+    ex = ResultsExplorer(cmp, page_size=5)
+    ex.next.click()  # page 2: c05..c09
+    rows = re.findall(r"<td class='wbrow-(\d+)'>(c\d\d)</td>", ex.table.value)
+    assert rows == [(str(i), f"c{5 + i:02d}") for i in range(5)]
+    ex.on_click({"event": "click", "target": {"tagName": "TD", "className": "wbrow-3"}})
+    assert ex.case.value == "c08" and "<h4>case c08</h4>" in ex.detail.value
+    assert re.search(r"<tr class='wb-row wb-open'[^>]*><td class='wbrow-3'>c08", ex.table.value)
+    ex.on_click({"event": "click", "target": {"tagName": "TH", "className": ""}})  # header
+    ex.on_click({"event": "click", "target": {"className": "wbrow-99"}})  # off the page
+    assert ex.case.value == "c08"
+    assert ex.row_clicks is not None and ex.row_clicks.watched_events == ["click"]
+    assert ex.row_clicks.source is ex.table
+
+
+def test_six_configurations_wrap_instead_of_running_off_the_case_view() -> None:
+    base = wb.compare(golden(6), ["sim/large", "sim/fast", "sim/small"],
+                      [wb.PromptVariant("plain", user="{{ message }}"),
+                       wb.PromptVariant("label", user="Label: {{ message }}")],
+                      [wb.scorers.exact_match], progress=False)
+    ex = ResultsExplorer(base)
+    assert len(ex.configs) == 6
+    view = ex.case_html("c01")
+    assert "<table" not in view  # one card per configuration in a wrapping grid
+    assert "grid-template-columns:repeat(auto-fill,minmax(260px,1fr))" in view
+    assert view.count("<b>sim/") == 6
+    assert "overflow-x:auto" in ex.table.value  # a wide page of cases scrolls, never clips

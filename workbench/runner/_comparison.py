@@ -22,6 +22,7 @@ from workbench.stats import mean_ci, score_status
 
 from ._errors import DamagedSaveError
 from ._reproduce import experiment_yaml
+from ._summary import SummaryTable
 
 __all__ = ["DETAIL_COLUMNS", "RESULT_COLUMNS", "Comparison"]
 
@@ -246,7 +247,7 @@ class Comparison:
         return float(self.results["billed_usd"].sum()) + float(self.record.run.judge_billed_usd)
 
     # ---------------------------------------------------------------- summary
-    def summary(self, *, errors: Literal["zero", "drop"] = "zero") -> pd.DataFrame:
+    def summary(self, *, errors: Literal["zero", "drop"] = "zero") -> SummaryTable:
         """Per (model, variant): mean scores with 95% CIs, cost, latency percentiles, errors.
 
         Repeats are averaged within a case before the interval is computed, so the interval is
@@ -257,6 +258,10 @@ class Comparison:
         ``errors`` counts failed calls, ``scorer_errors`` outputs a scorer failed on,
         ``<scorer>_failed`` per scorer, and ``error_rate`` is the share of calls with either.
         ``df.attrs`` records the interval method per scorer and how errors were counted.
+
+        Returns a :class:`SummaryTable`: every figure a number (``intent``, ``intent_low``,
+        ``intent_high``, ``cost_usd``…), displayed in a notebook as the CLI prints it
+        (``0.618 [0.539, 0.692]`` cells and footnotes); ``.raw`` is the plain DataFrame.
 
         Example:
             >>> table = cmp.summary()[["n_cases", "intent", "intent_failed"]].round(3)
@@ -329,8 +334,9 @@ class Comparison:
                 index=pd.MultiIndex.from_tuples([], names=["model", "variant"]),
                 columns=["n_cases", "n_calls", "errors", "error_rate", *self.scorers],
             )
-            table.attrs["ci_method"], table.attrs["errors"] = {}, errors
-            return table
+            return SummaryTable.of(table, {"ci_method": {}, "errors": errors, "scorers": [],
+                                           "notes": [f"no calls completed ({self.status}): "
+                                                     f"{self.stop_reason}"]})
         table = pd.DataFrame(out)
         model_order = {m.label: i for i, m in enumerate(self.record.models)}
         variant_order = {v.name: i for i, v in enumerate(self.record.variants)}
@@ -339,36 +345,16 @@ class Comparison:
             key=lambda col: col.map(model_order if col.name == "model" else variant_order),
             kind="stable",
         ).set_index(["model", "variant"])
-        table.attrs["ci_method"] = methods
-        table.attrs["errors"] = errors
-        return table
+        return SummaryTable.of(table, {"ci_method": methods, "errors": errors,
+                                       "scorers": self.scorers,
+                                       "notes": self._notes(table, methods, errors)})
 
     def summary_text(self, *, errors: Literal["zero", "drop"] = "zero") -> str:
         """The summary as a plain-text table, with its footnotes (used by the CLI)."""
-        table = self.summary(errors=errors)
-        if table.empty:
-            return f"no calls completed ({self.status}): {self.stop_reason}"
-        shown = pd.DataFrame(index=table.index)
-        shown["n"] = table["n_cases"]
-        for name in self.scorers:
-            shown[name] = [
-                "n/a" if np.isnan(m) else f"{m:.3f} [{lo:.3f}, {hi:.3f}]"
-                for m, lo, hi in zip(
-                    table[name], table[f"{name}_low"], table[f"{name}_high"], strict=True
-                )
-            ]
-        shown["errors"] = [f"{e}+{se} ({r:.0%})" if se else f"{e} ({r:.0%})" for e, se, r in
-                           zip(table["errors"], table["scorer_errors"], table["error_rate"],
-                               strict=True)]
-        shown["cost"] = [_money(v) for v in table["cost_usd"]]
-        if (table["judge_cost_usd"] > 0).any():
-            shown["judge $"] = [_money(v) for v in table["judge_cost_usd"]]
-        shown["$/case"] = [_money(v) for v in table["cost_per_case_usd"]]
-        shown["p50 s"] = table["latency_p50_s"].map(lambda v: f"{v:.2f}")
-        shown["p95 s"] = table["latency_p95_s"].map(lambda v: f"{v:.2f}")
-        shown["cached"] = table["cache_hits"]
-        lines = [shown.to_string()]
-        methods = table.attrs["ci_method"]
+        return self.summary(errors=errors).text()
+
+    def _notes(self, table: pd.DataFrame, methods: dict[str, str], errors: str) -> list[str]:
+        lines: list[str] = []
         if methods:
             lines.append(
                 "CIs: " + ", ".join(f"{k}: {v}" for k, v in methods.items())
@@ -389,7 +375,7 @@ class Comparison:
             )
         if not self.complete:
             lines.append(f"INCOMPLETE ({self.status}): {self.stop_reason}")
-        return "\n".join(lines)
+        return lines
 
     # ---------------------------------------------------------------- display
     def __repr__(self) -> str:
@@ -559,7 +545,3 @@ def _read_table(src: Path, name: str, recorded: dict[str, Any], checkpoint: str 
 
 def _pct(values: np.ndarray[Any, Any], q: float) -> float:
     return float(np.percentile(values, q)) if values.size else float("nan")
-
-
-def _money(value: float) -> str:
-    return "unknown" if np.isnan(value) else f"${value:,.4f}"

@@ -10,9 +10,9 @@ Example::
     ResultsExplorer(cmp)   # the last expression of a notebook cell shows the widget
 """
 
-from ._builder import BUILTIN_SCORERS, ComparisonBuilder
+from ._builder import BUILTIN_SCORERS, ComparisonBuilder, default_template
 from ._explorer import ResultsExplorer, safe_csv_cell
 from ._review import ReviewQueue
 
 __all__ = ["BUILTIN_SCORERS", "ComparisonBuilder", "ResultsExplorer", "ReviewQueue",
-           "safe_csv_cell"]
+           "default_template", "safe_csv_cell"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import html
+import re
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,13 @@ __all__ = ["ResultsExplorer", "safe_csv_cell"]
 
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 ALL = "(all)"
+_ROW = re.compile(r"\bwbrow-(\d+)\b")
+_STYLE = ("<style>.wb-explorer tr.wb-row{cursor:pointer}.wb-explorer tr.wb-row:hover{"
+          "background:#8882}.wb-explorer tr.wb-open{background:#2188ff22}"
+          ".wb-explorer td{vertical-align:top;text-align:left}"
+          ".wb-explorer td:first-child{white-space:nowrap}"
+          ".wb-explorer td *{pointer-events:none}</style>")
+"""Rows look clickable; a click lands on the cell (its class names the row), never inside."""
 
 
 def safe_csv_cell(value: Any) -> Any:
@@ -140,6 +148,7 @@ class ResultsExplorer:
         self.prev.on_click(lambda _b: self.go(self.page - 1))
         self.next.on_click(lambda _b: self.go(self.page + 1))
         self.case.observe(lambda change: self.show_case(change["new"]), names="value")
+        self.row_clicks = self._row_clicks()
         self.export_button.on_click(lambda _b: self._export_clicked())
         self.widget = w.VBox([
             w.HBox([self.slice_name, self.slice_value, self.errors]),
@@ -149,6 +158,29 @@ class ResultsExplorer:
             self.case, self.detail,
             w.HBox([self.export_path, self.export_button, self.export_status])])
         self.refresh()
+
+    def _row_clicks(self) -> Any:
+        """A click on a table row opens that case (browser events through ``ipyevents``)."""
+        try:
+            from ipyevents import Event
+        except ImportError:  # the case dropdown still opens any case
+            return None
+        event = Event(source=self.table, watched_events=["click"])
+        event.on_dom_event(self.on_click)
+        return event
+
+    def on_click(self, event: dict[str, Any]) -> None:
+        """Open the case of the clicked row (``wbrow-<i>`` in the cell's class names)."""
+        target = event.get("target") or {}
+        found = _ROW.search(str(target.get("className", "")))
+        if found:
+            self.open_row(int(found.group(1)))
+
+    def open_row(self, index: int) -> None:
+        """Open the case in row ``index`` of the current page (0 = the first row)."""
+        ids = list(self.case.options)
+        if 0 <= index < len(ids):
+            self.case.value = ids[index]
 
     # ------------------------------------------------------------------ state
     def _score_col(self, config: str) -> tuple[str, str]:
@@ -234,12 +266,12 @@ class ResultsExplorer:
         ids = self.filtered[self.page * self.page_size:(self.page + 1) * self.page_size]
         self.status.value = (f"page {self.page + 1} of {self.pages} · {len(self.filtered):,} "
                              f"of {len(self.case_ids):,} cases")
-        self.table.value = self._table(ids)
         self.case.options = ids
         if ids:
             self.case.value = ids[0]
             self.show_case(ids[0])
         else:
+            self.table.value = self._table(ids)
             self.detail.value = "<i>no case matches the filters</i>"
 
     # ------------------------------------------------------------------ rendering
@@ -247,7 +279,7 @@ class ResultsExplorer:
         configs = list(self.config_select.value) or self.configs
         head = "".join(f"<th>{html.escape(c)}</th>" for c in configs)
         rows = []
-        for cid in ids:
+        for i, cid in enumerate(ids):
             cells = []
             for cfg in configs:
                 if (cid, cfg) not in self._rows.index:
@@ -265,10 +297,12 @@ class ResultsExplorer:
                     value = row.get(f"score.{self.scorer.value}")
                     if value is not None and not pd.isna(value):
                         text += f" <b>[{float(value):.2f}]</b>"
-                cells.append(f"<td>{text}</td>")
-            rows.append(f"<tr><td>{html.escape(cid)}</td>{''.join(cells)}</tr>")
-        return ("<table class='wb-explorer'><tr><th>case</th>" + head + "</tr>"
-                + "".join(rows) + "</table>")
+                cells.append(f"<td class='wbrow-{i}'>{text}</td>")
+            opened = " wb-open" if cid == self.case.value else ""
+            rows.append(f"<tr class='wb-row{opened}' title='open case {html.escape(cid)}'>"
+                        f"<td class='wbrow-{i}'>{html.escape(cid)}</td>{''.join(cells)}</tr>")
+        return (f"{_STYLE}<div style='overflow-x:auto'><table class='wb-explorer'><tr>"
+                f"<th>case</th>{head}</tr>{''.join(rows)}</table></div>")
 
     def case_html(self, case_id: str) -> str:
         """One case side by side: inputs, expected, every config's output and scores, reasons."""
@@ -313,16 +347,20 @@ class ResultsExplorer:
                     f"<del>{html.escape(t)}</del>" if op == "-" else
                     f"<ins>{html.escape(t)}</ins>" if op == "+" else html.escape(t)
                     for op, t in word_diff(base_output, output))
-            cells.append(f"<td style='vertical-align:top'><b>{html.escape(cfg)}</b>{error}"
-                         f"<pre style='white-space:pre-wrap'>{html.escape(output)}</pre>"
-                         f"<div>{diff}</div><ul>{scores}</ul><ul>{reasons}</ul></td>")
-        parts.append(f"<table><tr>{''.join(cells)}</tr></table>")
+            cells.append(f"<div style='border:1px solid #8884;padding:4px;min-width:0'>"
+                         f"<b>{html.escape(cfg)}</b>{error}<pre style='white-space:pre-wrap;"
+                         f"overflow-wrap:anywhere'>{html.escape(output)}</pre>"
+                         f"<div>{diff}</div><ul>{scores}</ul><ul>{reasons}</ul></div>")
+        # one card per configuration, wrapping onto more rows: six never run off the page
+        parts.append("<div class='wb-case' style='display:grid;gap:6px;grid-template-columns:"
+                     f"repeat(auto-fill,minmax(260px,1fr))'>{''.join(cells)}</div>")
         return "".join(parts)
 
     def show_case(self, case_id: str | None) -> None:
-        """Open one case in the detail pane."""
+        """Open one case in the detail pane (and mark its row in the table)."""
         if case_id:
             self.detail.value = self.case_html(case_id)
+            self.table.value = self._table([str(c) for c in self.case.options])
 
     # ------------------------------------------------------------------ export
     def selection_frame(self) -> pd.DataFrame:
