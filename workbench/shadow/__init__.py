@@ -1,5 +1,9 @@
 """Shadow testing on production traffic: traffic logs, validated and redacted on load.
 
+Traffic comes from a JSONL log, MLflow traces (``mlflow-traces:<experiment>?since=...``) or
+OTLP/JSON exports of OpenTelemetry GenAI spans (``otlp:<files or folder>``): see
+``SOURCE_FORMS``; what a trace cannot replay is counted by reason (``SKIP_REASONS``).
+
 Redaction replaces e-mail addresses, IBANs, payment cards, US SSNs and phone numbers (any
 region's international form, national forms of ``PHONE_REGIONS``) with typed placeholders,
 and turns request ids into salted hashes; detectors are pluggable (``Detector``).
@@ -31,8 +35,21 @@ from ._replay import (
     shadow_test,
     traffic_golden_set,
 )
+from ._sample import STRATA
+from ._sources import (
+    SKIP_REASONS,
+    SOURCE_FORMS,
+    SPAN_CHOICES,
+    Provenance,
+    SpanChoice,
+    TrafficSource,
+    parse_source,
+)
+from ._trace_log import load_traces, note_traffic  # registers mlflow-traces: and otlp:
 
-__all__ = ["DEFAULT_DETECTORS", "PHONE_REGIONS", "PRODUCTION", "Detector", "Period", "Redactor",
-           "ReplayVariant", "TrafficLog", "TrafficRecord", "email_valid", "luhn_valid",
-           "output_words", "pairwise_table", "phone_detector", "redact_pii", "refused",
+__all__ = ["DEFAULT_DETECTORS", "PHONE_REGIONS", "PRODUCTION", "SKIP_REASONS", "SOURCE_FORMS",
+           "SPAN_CHOICES", "STRATA", "Detector", "Period", "Provenance", "Redactor",
+           "ReplayVariant", "SpanChoice", "TrafficLog", "TrafficRecord", "TrafficSource",
+           "email_valid", "load_traces", "luhn_valid", "note_traffic", "output_words",
+           "pairwise_table", "parse_source", "phone_detector", "redact_pii", "refused",
            "shadow_test", "traffic_golden_set"]

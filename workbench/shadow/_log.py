@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import json
 from collections import Counter
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -29,8 +30,10 @@ from workbench.datasets import read_rows
 from workbench.errors import ConfigError, DatasetError, Problem
 
 from ._redact import Redactor
+from ._sample import check_stratify_by, sample_records
+from ._sources import Provenance, SpanChoice, source_scheme
 
-__all__ = ["TrafficLog", "TrafficRecord"]
+__all__ = ["TRAFFIC_SOURCES", "TrafficLog", "TrafficRecord", "redact_record"]
 
 
 class Message(BaseModel):
@@ -53,6 +56,8 @@ class TrafficRecord(BaseModel):
     latency_s: float = Field(ge=0)
     prompt_tokens: int = Field(ge=0)
     completion_tokens: int = Field(ge=0)
+    cost_usd: float | None = Field(default=None, ge=0)
+    """What the call cost, when the application recorded it (traces often do)."""
     slices: dict[str, str] = Field(default_factory=dict)
     feedback: str | float | None = None
 
@@ -92,6 +97,20 @@ def _hash_id(salt: bytes, request_id: str) -> str:
     return ID_PREFIX + digest[:16]
 
 
+def redact_record(record: TrafficRecord, scrub: Redactor) -> TrafficRecord:
+    """The record with every free-text field redacted: messages, response, slices, feedback."""
+    return record.model_copy(update={
+        "messages": [Message(role=m.role, content=scrub(m.content)) for m in record.messages],
+        "response": scrub(record.response),
+        "slices": {k: scrub(v) for k, v in record.slices.items()},
+        "feedback": scrub.value(record.feedback)})
+
+
+TRAFFIC_SOURCES: dict[str, Callable[..., TrafficLog]] = {}
+"""Loaders of the trace sources by scheme (``mlflow-traces``, ``otlp``), registered by
+``workbench.shadow`` on import (``_trace_log``); ``TrafficLog.load`` dispatches to them."""
+
+
 class TrafficLog:
     """A validated, redacted production traffic log (``TrafficLog.load``).
 
@@ -102,13 +121,23 @@ class TrafficLog:
     """
 
     def __init__(self, path: Path, records: list[TrafficRecord], redactions: Counter[str],
-                 redacted: bool, *, id_salt: bytes | None = None) -> None:
+                 redacted: bool, *, id_salt: bytes | None = None,
+                 provenance: Provenance | None = None) -> None:
         self.path = path
+        """The JSONL file (for traces: a name standing for the source, see ``provenance``)."""
         self.records = records
         self.redactions = redactions
         """What redaction replaced while loading, per detector (``email``, ``phone``, ...)."""
         self.redacted = redacted
         self._salt = id_salt
+        self.provenance = provenance or Provenance(
+            "jsonl", path.name, where=str(path), read=len(records), loaded=len(records))
+        """Where the traffic came from, the filter, how much was read, kept and skipped."""
+
+    @property
+    def name(self) -> str:
+        """The source as written (``support_traffic.jsonl``, ``mlflow-traces:prod?since=...``)."""
+        return self.provenance.source
 
     @property
     def ids_hashed(self) -> bool:
@@ -129,8 +158,20 @@ class TrafficLog:
 
     @classmethod
     def load(cls, path: str | Path, *, redact: bool = True, redactor: Redactor | None = None,
-             id_salt: str | bytes | None = None) -> TrafficLog:
-        """Read and validate a JSONL traffic log, redacting personal data (on by default).
+             id_salt: str | bytes | None = None, tracking_uri: str | None = None,
+             span: SpanChoice = "first", slice_tags: Sequence[str] = (),
+             sample: int | None = None, stratify_by: str | None = None,
+             seed: int = 0) -> TrafficLog:
+        """Read and validate traffic, redacting personal data (on by default).
+
+        ``path`` is a JSONL log, ``mlflow-traces:<experiment>[?filter=...&since=...&until=...
+        &max=N]`` (read page by page from ``tracking_uri``, default ``$MLFLOW_TRACKING_URI``
+        or the project's store) or ``otlp:<files or folder>`` (OTLP/JSON exports); see
+        ``workbench.shadow.SOURCE_FORMS``. For traces, ``span`` picks the LLM calls replayed
+        (``first``, ``last``, ``all``), ``slice_tags`` names the trace tags that become slices,
+        and what cannot be replayed is counted by reason (:attr:`provenance`, ``describe()``).
+        ``sample=N`` keeps a reproducible sample of N requests, ``stratify_by`` ``day``,
+        ``model``, ``tag`` or ``tag:<name>`` (see :meth:`sample`).
 
         With ``redact`` (the default), every free-text field of every record goes through the
         ``redactor`` (default :class:`Redactor`: e-mail, IBAN, card, US SSN and phone numbers
@@ -145,8 +186,19 @@ class TrafficLog:
 
         Raises:
             DatasetError: naming the file and line of every invalid record, and the fix.
-            ConfigError: for an empty or non-text ``id_salt``.
+            ConfigError: for an empty or non-text ``id_salt``, an unknown source or option.
+            TrackingError: an unreachable MLflow store or unknown experiment.
         """
+        scheme = source_scheme(path)
+        if scheme is not None:
+            return TRAFFIC_SOURCES[scheme](
+                str(path), redact=redact, redactor=redactor, id_salt=id_salt,
+                tracking_uri=tracking_uri, span=span, slice_tags=slice_tags, sample=sample,
+                stratify_by=stratify_by, seed=seed)
+        if tracking_uri is not None or span != "first" or slice_tags:
+            raise ConfigError("tracking_uri, span and slice_tags are for traces, not a JSONL log",
+                              where=str(path), fix="Leave them out (a JSONL log's slices are "
+                              "its records' own).")
         raw = read_rows(path)
         if raw.fmt != "jsonl":
             raise DatasetError(f"a traffic log is JSONL, not {raw.fmt}", where=str(raw.path),
@@ -185,20 +237,39 @@ class TrafficLog:
                 by_hash[new_id] = raw.lines[i]
                 record = record.model_copy(update={"request_id": new_id})
             if scrub is not None:
-                record = record.model_copy(update={
-                    "messages": [Message(role=m.role, content=scrub(m.content))
-                                 for m in record.messages],
-                    "response": scrub(record.response),
-                    "slices": {k: scrub(v) for k, v in record.slices.items()},
-                    "feedback": scrub.value(record.feedback)})
+                record = redact_record(record, scrub)
             records.append(record)
         if problems:
             raise DatasetError.from_problems(problems)
         if not records:
             raise DatasetError("the traffic log holds no request", where=str(raw.path),
                                fix="Log at least one served request.")
-        return cls(raw.path, records, scrub.counts if scrub else Counter(), scrub is not None,
-                   id_salt=salt)
+        log = cls(raw.path, records, scrub.counts if scrub else Counter(), scrub is not None,
+                  id_salt=salt)
+        return log if sample is None else log.sample(sample, stratify_by=stratify_by, seed=seed)
+
+    def sample(self, n: int, *, stratify_by: str | None = None, seed: int = 0) -> TrafficLog:
+        """A reproducible sample of ``n`` requests (all of them when there are fewer).
+
+        ``stratify_by``: ``day`` (UTC), ``model`` (served), ``tag`` (every slice together) or
+        ``tag:<name>``; each stratum keeps a share proportional to its size. The same log and
+        seed give the same sample (priorities are hashes of seed and request id).
+
+        Example:
+            >>> log = TrafficLog.load("datasets/shadow/support_traffic.jsonl")
+            >>> len(log.sample(50, stratify_by="day", seed=1))
+            50
+        """
+        check_stratify_by(stratify_by, self.slices)
+        kept, text = sample_records(self.records, n, stratify_by, seed)
+        prov = self.provenance
+        provenance = Provenance(
+            prov.kind, prov.source, where=prov.where, experiment=prov.experiment,
+            experiment_id=prov.experiment_id, filter=prov.filter, span=prov.span,
+            read=prov.read, loaded=len(kept), skipped=Counter(prov.skipped),
+            examples=dict(prov.examples), sample=text)
+        return type(self)(self.path, kept, self.redactions, self.redacted, id_salt=self._salt,
+                          provenance=provenance)
 
     def __len__(self) -> int:
         return len(self.records)
@@ -225,7 +296,8 @@ class TrafficLog:
                                        ensure_ascii=False),
                 "response": r.response, "latency_s": r.latency_s,
                 "prompt_tokens": r.prompt_tokens, "completion_tokens": r.completion_tokens,
-                "feedback": r.feedback, **{f"slice.{k}": v for k, v in r.slices.items()}})
+                "cost_usd": r.cost_usd, "feedback": r.feedback,
+                **{f"slice.{k}": v for k, v in r.slices.items()}})
         df = pd.DataFrame(rows)
         df["timestamp"] = pd.to_datetime(df["timestamp"], utc=True)
         return df
@@ -236,6 +308,10 @@ class TrafficLog:
         red = (", ".join(f"{n} {k}" for k, n in sorted(self.redactions.items())) or "nothing"
                ) if self.redacted else "OFF (redact=False)"
         ids = "; request ids: salted hashes" if self.ids_hashed else ""
-        return (f"{self.path.name}: {len(self)} requests from {min(ts).isoformat()} to "
+        prov = self.provenance
+        read = (f" ({prov.read} {prov.unit} read; not replayed: "
+                f"{prov.skipped_text(examples=True)})" if prov.skipped else "")
+        sample = f"; {prov.sample}" if prov.sample else ""
+        return (f"{self.name}: {len(self)} requests{read} from {min(ts).isoformat()} to "
                 f"{max(ts).isoformat()}; served by {', '.join(self.served_models)}; slices: "
-                f"{', '.join(self.slices) or 'none'}; redacted: {red}{ids}")
+                f"{', '.join(self.slices) or 'none'}; redacted: {red}{ids}{sample}")
