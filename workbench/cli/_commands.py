@@ -64,7 +64,9 @@ def _run(path: Path, *, dry_run: bool, out: Path | None, resume: bool, no_cache:
          tracking_uri: str | None = None, decisions: list[Any] | None = None,
          report_dir: Path | None = None, retry_errors: bool = False,
          max_error_rate: float = MAX_ERROR_RATE, wait_s: float = 0.0,
-         allow_outside: list[str | Path] | None = None, show_decision: bool = True) -> int:
+         allow_outside: list[str | Path] | None = None, show_decision: bool = True,
+         workers: int | None = None, executor: str = "local", address: str | None = None
+         ) -> int:
     """``workbench run``: the experiment workflow, printed; returns the exit code."""
     from workbench.workflow import run_experiment
 
@@ -74,7 +76,9 @@ def _run(path: Path, *, dry_run: bool, out: Path | None, resume: bool, no_cache:
                             budget_usd=budget, progress=progress, mlflow=mlflow,
                             tracking_uri=tracking_uri, report_dir=report_dir,
                             retry_errors=retry_errors, lock_timeout_s=wait_s,
-                            allow_outside=list(allow_outside or ()), listener=listener)
+                            allow_outside=list(allow_outside or ()), listener=listener,
+                            workers=workers, executor=executor,  # type: ignore[arg-type]
+                            address=address)
     if dry_run:
         print("dry run: nothing was called")
         return EXIT_OK
@@ -98,19 +102,23 @@ def _run(path: Path, *, dry_run: bool, out: Path | None, resume: bool, no_cache:
     return EXIT_OK
 
 
-def _shadow(log: Path, candidate: str, *, gates_path: Path | None, judge: str | None,
+def _shadow(log: str | Path, candidate: str, *, gates_path: Path | None, judge: str | None,
             no_judge: bool, out: Path, experiment: str | None, tracking_uri: str | None,
             served: str | None = None, budget: float | None = None, no_cache: bool = False,
             progress: bool = True, period: str = "day", monthly: int | None = None,
-            json_path: str | None = None) -> Any:
-    """``workbench shadow``: the shadow workflow, printed; returns the report."""
+            json_path: str | None = None, pdf: bool = False, **traffic: Any) -> Any:
+    """``workbench shadow``: the shadow workflow, printed; returns the report.
+
+    ``traffic``: ``run_shadow``'s trace options (traces_uri, span, slice_tags, sample, ...).
+    """
     from workbench.workflow import run_shadow
 
     result = run_shadow(log, candidate, gates_path=gates_path, judge=judge, no_judge=no_judge,
                         served=served, budget_usd=budget, cache=not no_cache,
                         progress=progress, period=period,  # type: ignore[arg-type]
                         monthly_requests=monthly, out=out, experiment=experiment,
-                        tracking_uri=tracking_uri, listener=PrintingListener(shadow=True))
+                        tracking_uri=tracking_uri, listener=PrintingListener(shadow=True),
+                        **traffic)
     report = result.report
     logged = " (also logged to the MLflow run)" if result.run_id else ""
     print(f"\nshadow decision ({gates_path or 'default shadow gates'}):")
@@ -118,10 +126,19 @@ def _shadow(log: Path, candidate: str, *, gates_path: Path | None, judge: str | 
     for g in report.gates:
         print(f"  {g['status'].upper():<12} {g['gate']}  {g['evidence']}")
     print(f"\nshadow report: {result.html} and {result.markdown}{logged}: {report.outcome}")
+    if pdf:
+        print(f"shadow report as PDF: {_pdf(result.html)}")
     if json_path:
         write_text(Path(json_path), json.dumps({"outcome": report.outcome,
                                                 "gates": report.gates}, indent=2, default=str))
     return report
+
+
+def _pdf(html: Path) -> Path:
+    """``--pdf``: Chromium's print of a report written as HTML, beside it."""
+    from workbench.reports import write_pdf
+
+    return write_pdf(html)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -161,7 +178,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
           "sim/large) against the candidate sim/small, judged pairwise in both orders\n")
     _shadow(log, "sim/small", gates_path=_examples_dir() / "shadow_gates.yaml", judge=None,
             no_judge=False, out=out / "reports" / "shadow_report.html",
-            experiment="support-triage-shadow", tracking_uri=None, progress=not args.no_progress)
+            experiment="support-triage-shadow", tracking_uri=None, progress=not args.no_progress,
+            pdf=args.pdf)
+    if args.pdf:
+        print(f"migration report as PDF: {_pdf(out / 'reports' / 'migration_report.html')}")
     print(f"\nNext: open the reports, inspect {out}/triage-comparison/ and {out}/qa-comparison/ "
           "(Comparison.load), or copy an experiment file from examples/ and run `workbench run` "
           "on it with your own models.")
@@ -181,7 +201,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 budget=args.budget, progress=not args.no_progress, mlflow=not args.no_mlflow,
                 tracking_uri=args.tracking_uri, retry_errors=args.retry_errors,
                 max_error_rate=args.max_error_rate, wait_s=args.wait,
-                allow_outside=args.allow_outside)
+                allow_outside=args.allow_outside, workers=args.workers,
+                executor=args.executor, address=args.address)
 
 
 def cmd_log(args: argparse.Namespace) -> int:
@@ -283,19 +304,30 @@ def cmd_report(args: argparse.Namespace) -> int:
     path = cmp.record.tracking.report if cmp.record.tracking else None
     also = f" (also logged to the MLflow run as {path})" if path else ""
     print(f"{kind}: {html_path} and {md_path}{also}: {report.outcome}")
+    if args.pdf:
+        print(f"{kind} as PDF: {report.to_pdf(out.with_suffix('.pdf'))}")
     return EXIT_OK
 
 
 def cmd_shadow(args: argparse.Namespace) -> int:
     """``workbench shadow``: exit 0 PROMOTE, 10 HOLD, 11 REJECT."""
+    from workbench.shadow import PRODUCTION
     from workbench.stats import EXIT_CODES
 
-    report = _shadow(Path(args.log), args.candidate,
+    candidate = args.candidate
+    if candidate.endswith(f":{PRODUCTION}"):  # MODEL:production, the logged messages as sent
+        candidate = candidate[: -len(PRODUCTION) - 1]
+    if args.sample is not None and args.sample < 1:
+        raise ConfigError(f"--sample {args.sample}", fix="Give a positive number of requests.")
+    report = _shadow(args.traffic, candidate,
                      gates_path=Path(args.gates) if args.gates else None, judge=args.judge,
                      no_judge=args.no_judge, out=Path(args.out), experiment=args.experiment,
                      tracking_uri=args.tracking_uri, served=args.served, budget=args.budget,
                      no_cache=args.no_cache, progress=not args.no_progress, period=args.period,
-                     monthly=args.monthly_requests, json_path=args.json)
+                     monthly=args.monthly_requests, json_path=args.json, pdf=args.pdf,
+                     traces_uri=args.traces_uri, span=args.span,
+                     slice_tags=tuple(args.slice_tag), sample=args.sample,
+                     stratify_by=args.stratify_by, seed=args.seed)
     return EXIT_CODES[report.outcome]
 
 

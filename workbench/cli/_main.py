@@ -60,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="workbench-demo",
                       help="where the demo writes its outputs (default: ./workbench-demo)")
     demo.add_argument("--no-progress", action="store_true", help="no progress bar")
+    demo.add_argument("--pdf", action="store_true",
+                      help="also print each report to PDF (needs Chromium)")
     demo.set_defaults(func=cmd_demo)
 
     run = sub.add_parser(
@@ -85,6 +87,16 @@ def build_parser() -> argparse.ArgumentParser:
                      help="when another process runs the same plan, wait up to SECONDS for it "
                      "(default: refuse at once, naming it)")
     run.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    run.add_argument("--workers", type=int, metavar="N",
+                     help="run the cases in N worker processes (default: the file's workers:, "
+                     "else one); budget, rate limits and concurrency stay the run's; resume "
+                     "with the same N")
+    run.add_argument("--executor", choices=["local", "ray"], default="local",
+                     help="local: worker processes on this machine; ray: Ray tasks on a "
+                     "cluster (pip install 'workbench[ray]'; N defaults to its CPUs)")
+    run.add_argument("--address", metavar="ADDR",
+                     help="with --executor ray: auto (a cluster started here with `ray start "
+                     "--head`) or ray://HEAD:10001; default: a local Ray instance")
     run.add_argument("--budget", type=float, help="override budget_usd")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.add_argument("--allow-outside", action="append", default=[], metavar="PATH",
@@ -140,17 +152,38 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--gates", help="gates file (YAML); default gates otherwise")
     _role_options(report, "MLflow tracking URI")
     report.add_argument("--out", default="migration_report.html", help="output HTML path")
+    report.add_argument("--pdf", action="store_true",
+                        help="also write OUT with .pdf: Chromium's print of the HTML")
     report.set_defaults(func=cmd_report)
 
     shadow = sub.add_parser(
-        "shadow", help="replay a production traffic log against a candidate (shadow test)",
-        description="Loads the traffic log (redacting personal data), replays every request "
-        "against the candidate, judges it pairwise against what production served (both "
-        "orders), applies the shadow gates and writes the report (OUT and OUT with .md). "
+        "shadow", help="replay production traffic against a candidate (shadow test)",
+        description="Loads the traffic (a JSONL log, MLflow traces or OTLP/JSON exports, "
+        "redacting personal data), replays every request against the candidate, judges it "
+        "pairwise against what production served (both orders), applies the shadow gates and "
+        "writes the report (OUT and OUT with .md). Traces that cannot be replayed (failed, "
+        "tool calls, no chat request) are counted by reason and named in the report. "
         "Exit codes: 0 PROMOTE, 10 HOLD, 11 REJECT, 2 configuration error, 1 crash.")
-    shadow.add_argument("--log", required=True, help="traffic log (JSONL, one request a line)")
-    shadow.add_argument("--candidate", required=True, metavar="MODEL",
-                        help="the candidate model (any litellm model string, or sim/...)")
+    shadow.add_argument("--traffic", "--log", dest="traffic", required=True, metavar="SOURCE",
+                        help="the traffic: a JSONL log (one request a line); "
+                        "mlflow-traces:EXPERIMENT[?filter=...&since=DATE&until=DATE&max=N] "
+                        "(MLflow traces); otlp:FILE[,FILE...] or otlp:FOLDER (OTLP/JSON)")
+    shadow.add_argument("--candidate", required=True, metavar="MODEL[:production]",
+                        help="the candidate model (any litellm model string, or sim/...); it "
+                        "gets the logged messages as they were sent (variant production)")
+    shadow.add_argument("--traces-uri", metavar="URI",
+                        help="the MLflow store holding the traces (default: --tracking-uri, "
+                        "else $MLFLOW_TRACKING_URI, else the project's store)")
+    shadow.add_argument("--span", choices=["first", "last", "all"], default="first",
+                        help="which LLM calls of a trace to replay (default first)")
+    shadow.add_argument("--slice-tag", action="append", default=[], metavar="TAG",
+                        help="a trace tag to slice the report by (repeatable), e.g. route")
+    shadow.add_argument("--sample", type=int, metavar="N",
+                        help="replay a reproducible sample of N requests")
+    shadow.add_argument("--stratify-by", metavar="day|model|tag|tag:NAME",
+                        help="with --sample: keep each day's / served model's / tag value's "
+                        "share")
+    shadow.add_argument("--seed", type=int, default=0, help="the sample's seed (default 0)")
     shadow.add_argument("--gates", help="shadow gates (YAML, e.g. examples/shadow_gates.yaml); "
                         "default: win share ≥ 0.45, no format regression, errors ≤ 5%%")
     shadow.add_argument("--judge", metavar="MODEL",
@@ -159,6 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
     shadow.add_argument("--served", metavar="MODEL",
                         help="the production model, when the log names several")
     shadow.add_argument("--out", default="shadow_report.html", help="output HTML path")
+    shadow.add_argument("--pdf", action="store_true",
+                        help="also write OUT with .pdf: Chromium's print of the HTML")
     shadow.add_argument("--experiment", help="log to this MLflow experiment")
     shadow.add_argument("--tracking-uri", help="MLflow tracking URI")
     shadow.add_argument("--budget", type=float, help="stop before spending more (USD)")

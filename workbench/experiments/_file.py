@@ -121,6 +121,9 @@ class Experiment(_Strict):
     scorers: list[ScorerEntry] = Field(default_factory=list)
     repeats: int = Field(default=1, ge=1)
     concurrency: int = Field(default=16, ge=1)
+    workers: int | None = Field(default=None, ge=1)
+    """Worker processes that run the cases (shards merged into one comparison); ``workbench run
+    --workers N`` overrides it. The concurrency, budget and rate limits stay the run's."""
     budget_usd: float | None = Field(default=None, gt=0)
     cache: bool = True
     seed: int = 0

@@ -23,6 +23,7 @@ from ._executor import (
     CallRequest,
     CallResult,
     RetryPolicy,
+    SharedLimits,
     blank,
 )
 from ._judge_format import (
@@ -39,6 +40,7 @@ from ._judge_format import (
     strip_evaluated,
     verdict_reply,
 )
+from ._known import close_model_ids, known_model_ids
 from ._litellm import litellm, litellm_version
 from ._secrets import redact_secrets
 from ._spec import ModelSpec, Pricing
@@ -53,7 +55,9 @@ __all__ = [
     "CallResult",
     "blank",
     "cache_key",
+    "close_model_ids",
     "engine_loop",
+    "known_model_ids",
     "litellm",
     "litellm_version",
     "redact_secrets",
@@ -70,6 +74,7 @@ __all__ = [
     "ModelSpec",
     "Pricing",
     "RetryPolicy",
+    "SharedLimits",
     "SimProfile",
     "SimReply",
     "default_cache_dir",

@@ -15,7 +15,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from workbench.errors import BudgetExhausted, ConfigError
 
@@ -33,6 +33,7 @@ __all__ = [
     "CallResult",
     "EmptyResponse",
     "RetryPolicy",
+    "SharedLimits",
     "blank",
 ]
 
@@ -141,6 +142,25 @@ class BudgetLedger:
         if self.budget_usd is None:
             return None
         return self.budget_usd - self.spent_usd - self.reserved_usd
+
+
+class SharedLimits(Protocol):
+    """The budget and rate limits of a run shared by several processes (``workers=N``).
+
+    When a :class:`CallExecutor` has one, every call reserves its estimated cost from it before
+    the local ledger (which then only journals and counts), settles it afterwards, and calls of
+    a model with ``rpm``/``tpm`` wait for a slot it grants: one budget and one rate limit for
+    all the shards of a run, never one per process.
+    """
+
+    async def reserve(self, tag: str, usd: float) -> None:
+        """Reserve ``usd`` for the call ``tag`` or raise :class:`BudgetExhausted`."""
+
+    def settle(self, reserved: float, billed: float) -> None:
+        """Replace a reservation by what the call cost (without waiting)."""
+
+    async def pace(self, spec: ModelSpec, tokens: int) -> None:
+        """Wait until the model's shared ``rpm``/``tpm`` window has room for one request."""
 
 
 class _Pacer:
@@ -274,6 +294,8 @@ class CallExecutor:
     seed: int = 0
     on_attempt: Callable[[ModelSpec, BaseException | None], None] | None = None
     """Called after every attempt (with the error, or None on success): progress hooks."""
+    limits: SharedLimits | None = None
+    """Budget and rate limits shared with other processes (the shards of one run), if any."""
 
     def __post_init__(self) -> None:
         if self.concurrency < 1:
@@ -313,6 +335,8 @@ class CallExecutor:
                 return CallResult.from_cache(record)
         spec = request.spec
         reserved = self.estimate_usd(request)
+        if self.limits is not None:  # the run's one budget first, then this process's journal
+            await self.limits.reserve(request.key, reserved)
         self.budget.reserve(request.key, reserved)
         billed = 0.0
         try:
@@ -328,6 +352,8 @@ class CallExecutor:
             billed = result.billed_usd
         finally:
             self.budget.settle(reserved, billed)
+            if self.limits is not None:
+                self.limits.settle(reserved, billed)
         if cache is not None and result.ok:
             cache.put(request.key, result.cache_record())
         return result
@@ -347,7 +373,11 @@ class CallExecutor:
         paid = 0.0  # what the attempts so far were billed (an empty answer is paid too)
         while True:
             attempt += 1
-            await pacer.wait(request.est_prompt_tokens + request.est_completion_tokens)
+            tokens = request.est_prompt_tokens + request.est_completion_tokens
+            if self.limits is not None and (spec.rpm is not None or spec.tpm is not None):
+                await self.limits.pace(spec, tokens)  # one window for every process
+            else:
+                await pacer.wait(tokens)
             self.calls_made += 1
             started = time.perf_counter()
             ttft: list[float] = []

@@ -13,9 +13,11 @@ from ._errors import DamagedSaveError, RunError
 from ._health import error_breakdown
 from ._pairwise import PairwiseTable, judge_cost_text, pairwise
 from ._plan import Cell, Leakage, Plan, plan
+from ._pool import shutdown_workers
 from ._run import FAIL_FAST_AFTER, SKIPPED, RecordedConfig
+from ._workers import EXECUTORS, Executor
 
-__all__ = ["FAIL_FAST_AFTER", "RESULT_COLUMNS", "SKIPPED", "Cell", "Comparison",
-           "DamagedSaveError", "Leakage", "PairwiseTable", "Plan", "RecordedConfig", "RunError",
-           "RunHandle", "acompare", "compare", "error_breakdown", "judge_cost_text", "pairwise",
-           "plan", "run_plan", "start_compare"]
+__all__ = ["EXECUTORS", "FAIL_FAST_AFTER", "RESULT_COLUMNS", "SKIPPED", "Cell", "Comparison",
+           "DamagedSaveError", "Executor", "Leakage", "PairwiseTable", "Plan", "RecordedConfig",
+           "RunError", "RunHandle", "acompare", "compare", "error_breakdown", "judge_cost_text",
+           "pairwise", "plan", "run_plan", "shutdown_workers", "start_compare"]

@@ -29,7 +29,7 @@ from workbench.errors import ConfigError
 
 from ._errors import RunError
 
-__all__ = ["Checkpoint", "Recovered"]
+__all__ = ["Checkpoint", "Recovered", "layout_refusal", "shard_path"]
 
 CHECKPOINT_SCHEMA_VERSION = 1
 
@@ -222,3 +222,47 @@ class Checkpoint:
             self._fh.close()
             self._fh = None
         self.release()
+
+
+# ---------------------------------------------------------------- sharded runs (workers=N)
+def shard_path(path: Path, shard: int, shards: int) -> Path:
+    """The checkpoint of shard ``shard`` (0-based) of ``shards`` beside a plan's own ``path``.
+
+    Example:
+        >>> shard_path(Path("runs/abc.jsonl"), 0, 2).name
+        'abc.w1of2.jsonl'
+    """
+    return path.with_name(f"{path.stem}.w{shard + 1}of{shards}{path.suffix}")
+
+
+def _layouts(path: Path) -> set[int]:
+    """Worker counts whose checkpoints of this plan lie beside ``path`` (1: one process)."""
+    found = {1} if path.is_file() else set()
+    for p in path.parent.glob(f"{path.stem}.w*of*{path.suffix}"):
+        count = p.name[len(path.stem) + 2:-len(path.suffix)].partition("of")[2]
+        if count.isdigit():
+            found.add(int(count))
+    return found
+
+
+def layout_refusal(path: Path, shards: int) -> RunError | None:
+    """The error for resuming with ``shards`` workers a plan that ran with another count.
+
+    Shards are cut by the worker count, so only the same count finds their checkpoints; any
+    other would call (and pay) the recorded cells again. None when this count has a
+    checkpoint to resume, or no count has.
+    """
+    found = _layouts(path)
+    if not found or shards in found:
+        return None
+    counts = sorted(found)
+    flag = " or ".join("no --workers" if n == 1 else f"--workers {n}" for n in counts)
+    arg = " or ".join(f"workers={n}" for n in counts)
+    return RunError(
+        f"the unfinished run of this plan ran with {' or '.join(map(str, counts))} worker "
+        f"process(es), not {shards}: its checkpoints are cut by that count",
+        where=f"checkpoints {path.with_name(path.stem)}*{path.suffix}",
+        fix=f"Resume with {arg} (recorded calls are not paid again), or start over without "
+            "resume=True.",
+        cli_fix=f"Resume with {flag} (recorded calls are not paid again), or start over "
+                "without --resume.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Generator, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from workbench.scorers import Scorer
 from ._comparison import Comparison
 from ._plan import Leakage, Plan, plan
 from ._run import FAIL_FAST_AFTER, RecordedConfig, _cache_of, _Run
+from ._workers import Executor, prestart, run_sharded, sharded
 
 __all__ = ["RunHandle", "acompare", "compare", "run_plan", "start_compare"]
 
@@ -50,12 +52,19 @@ def run_plan(p: Plan, *, concurrency: int = 16, cache: bool | str | Path | CallC
              resume: bool = False, progress: bool = True, retry: RetryPolicy | None = None,
              recorded: Sequence[RecordedConfig] = (), retry_errors: bool = False,
              fail_fast_after: int | None = FAIL_FAST_AFTER,
-             lock_timeout_s: float = 0.0) -> Comparison:
+             lock_timeout_s: float = 0.0, workers: int | None = None,
+             executor: Executor = "local", address: str | None = None) -> Comparison:
     """Run a plan made by :func:`plan` (what ``compare`` does after planning).
 
     ``recorded`` adds configurations whose answers exist already (scored, never called).
     The other options are :func:`compare`'s.
     """
+    if sharded(workers, executor, address):
+        return run_sharded(p, workers=workers, executor=executor, address=address,
+                           concurrency=concurrency, cache=cache, resume=resume,
+                           progress=progress, retry=retry, recorded=recorded,
+                           retry_errors=retry_errors, fail_fast_after=fail_fast_after,
+                           lock_timeout_s=lock_timeout_s)
     run = _Run(p, concurrency=concurrency, cache=_cache_of(cache),
                resume=resume or retry_errors, progress=progress, retry=retry,
                recorded=recorded, retry_errors=retry_errors, fail_fast_after=fail_fast_after,
@@ -82,6 +91,9 @@ def compare(
     retry_errors: bool = False,
     fail_fast_after: int | None = FAIL_FAST_AFTER,
     lock_timeout_s: float = 0.0,
+    workers: int | None = None,
+    executor: Executor = "local",
+    address: str | None = None,
 ) -> Comparison:
     """Run every case × model × variant × repeat, score the outputs, and return the results.
 
@@ -120,6 +132,17 @@ def compare(
         lock_timeout_s: one process at a time runs a plan (a lock on its checkpoint): another
             run of the same plan is refused with a ``RunError`` naming it, or waited for up
             to this many seconds.
+        workers: run the cases in this many worker processes (case shards with a checkpoint
+            each, merged into one comparison equal to a one-process run). ``concurrency``,
+            the budget and each model's ``rpm``/``tpm`` and ``max_concurrency`` stay the
+            run's: one coordinator that every worker reserves from. A killed worker's shard
+            resumes in a new one without paying its recorded calls again; resume an
+            interrupted run with the same ``workers``. With ``executor="ray"``: the number of
+            Ray tasks (default: the cluster's CPUs).
+        executor: ``"local"`` (worker processes on this machine) or ``"ray"`` (Ray tasks on a
+            cluster; ``pip install 'workbench[ray]'``).
+        address: the Ray cluster: ``"auto"`` (started here with ``ray start --head``),
+            ``"ray://HOST:10001"``, or None (the running Ray connection, else a local one).
 
     Returns:
         A :class:`Comparison`. Ctrl-C (or a notebook interrupt) stops the run and returns what
@@ -137,6 +160,14 @@ def compare(
         >>> cmp.status, len(cmp.results), list(cmp.summary()["n_cases"])
         ('complete', 12, [6, 6])
     """
+    if sharded(workers, executor, address):
+        prestart(workers, executor)  # the workers import litellm while this process plans
+        p = plan(golden_set, models, variants, scorers, repeats=repeats, budget_usd=budget_usd,
+                 seed=seed, leakage=leakage, cases=cases)
+        return run_sharded(p, workers=workers, executor=executor, address=address,
+                           concurrency=concurrency, cache=cache, resume=resume,
+                           progress=progress, retry=retry, retry_errors=retry_errors,
+                           fail_fast_after=fail_fast_after, lock_timeout_s=lock_timeout_s)
     run = _prepare(golden_set, models, variants, scorers, repeats=repeats,
                    concurrency=concurrency, budget_usd=budget_usd, cache=cache, seed=seed,
                    resume=resume, leakage=leakage, cases=cases, progress=progress, retry=retry,
@@ -164,12 +195,29 @@ async def acompare(
     retry_errors: bool = False,
     fail_fast_after: int | None = FAIL_FAST_AFTER,
     lock_timeout_s: float = 0.0,
+    workers: int | None = None,
+    executor: Executor = "local",
+    address: str | None = None,
 ) -> Comparison:
     """``await``-able :func:`compare` (same arguments); the calls still run on the engine loop.
 
     Cancelling the awaiting task stops the run; finished calls stay in the checkpoint, so
     ``resume=True`` continues it.
     """
+    if sharded(workers, executor, address):
+        prestart(workers, executor)
+        p = plan(golden_set, models, variants, scorers, repeats=repeats, budget_usd=budget_usd,
+                 seed=seed, leakage=leakage, cases=cases)
+        cancel = threading.Event()
+        try:
+            return await asyncio.to_thread(
+                run_sharded, p, workers=workers, executor=executor, address=address,
+                concurrency=concurrency, cache=cache, resume=resume, progress=progress,
+                retry=retry, retry_errors=retry_errors, fail_fast_after=fail_fast_after,
+                lock_timeout_s=lock_timeout_s, cancel=cancel)
+        except asyncio.CancelledError:
+            cancel.set()  # the workers stop; their checkpoints keep what finished
+            raise
     run = _prepare(golden_set, models, variants, scorers, repeats=repeats,
                    concurrency=concurrency, budget_usd=budget_usd, cache=cache, seed=seed,
                    resume=resume, leakage=leakage, cases=cases, progress=progress,

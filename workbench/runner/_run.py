@@ -6,7 +6,7 @@ import asyncio
 import inspect
 import platform
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +25,7 @@ from workbench.models import (
     CallResult,
     ModelSpec,
     RetryPolicy,
+    SharedLimits,
     blank,
     cache_key,
     default_cache_dir,
@@ -47,7 +48,7 @@ from workbench.records import (
 )
 from workbench.scorers import ModelScorer, Scorer, as_score, calls_models, scorer_ref
 
-from ._checkpoint import Checkpoint
+from ._checkpoint import Checkpoint, layout_refusal
 from ._comparison import Comparison, details_frame, results_frame
 from ._plan import JUDGE_COMPLETION_TOKENS, Cell, Plan
 from ._progress import _Progress
@@ -136,6 +137,11 @@ class _Run:
             default_cache_dir() / "runs" / f"{p.fingerprint()}.jsonl", p.fingerprint()
         )
         self.executor: CallExecutor | None = None
+        self.shard: tuple[int, int] | None = None
+        """(index, count) when this run is one shard of a run on several workers."""
+        self.limits: SharedLimits | None = None
+        """The budget and rate limits shared by the shards of such a run (None: this run's)."""
+        self.progress_factory: Callable[[int, int, bool, str], _Progress] = _Progress
         self.progress: _Progress | None = None
         """Counters of the run in progress (read by ``RunHandle.progress``)."""
         self.judge_billed_usd = 0.0
@@ -238,15 +244,19 @@ class _Run:
     async def _execute(self) -> Comparison:
         p = self.plan
         started = time.time()
+        if self.resume and self.shard is None:
+            refusal = layout_refusal(self.checkpoint.path, 1)
+            if refusal is not None:
+                raise refusal
         recovered = self.checkpoint.recover() if self.resume else None
-        ledger = BudgetLedger(budget_usd=p.budget_usd)
+        ledger = BudgetLedger(budget_usd=p.budget_usd if self.limits is None else None)
         if recovered is not None:
             ledger.spent_usd = recovered.spent_usd + recovered.open_reservations_usd
         self.checkpoint.open(fresh=not self.resume)
         ledger.journal = self.checkpoint.reserve
         executor = self.executor = CallExecutor(
             cache=self.cache, budget=ledger, concurrency=self.concurrency, retry=self.retry,
-            seed=p.seed,
+            seed=p.seed, limits=self.limits,
         )
         by_key: dict[str, list[Cell]] = {}
         for c in p.cells:
@@ -269,8 +279,9 @@ class _Run:
                 self.rows[cell.id] = await self.score(cell, call)
         n_recorded = sum(len(rec.rows) for rec in self.recorded)
         todo = list(dict.fromkeys(c.key for c in p.cells if c.id not in self.rows))
-        bar = self.progress = _Progress(len(p.cells), len(self.rows) - n_recorded,
-                                        self.progress_enabled, f"{p.golden_set.name}")
+        bar = self.progress = self.progress_factory(len(p.cells), len(self.rows) - n_recorded,
+                                                    self.progress_enabled,
+                                                    f"{p.golden_set.name}")
         keys = iter(todo)
         observed: dict[tuple[str, str], list[int]] = {}
 

@@ -15,7 +15,7 @@ from workbench._atomic import write_text
 from workbench._home import default_tracking_uri
 from workbench.experiments import LoadedExperiment, load_experiment
 from workbench.records import DecisionRecord, GateRecord, Roles
-from workbench.runner import Comparison, PairwiseTable, Plan, pairwise, run_plan
+from workbench.runner import Comparison, Executor, PairwiseTable, Plan, pairwise, run_plan
 from workbench.shadow import TrafficLog
 from workbench.stats import Calibration, Decision, calibrate, decide
 
@@ -133,6 +133,9 @@ def run_experiment(
     gates: Any = None,
     decide_only: bool = False,
     listener: Listener | None = None,
+    workers: int | None = None,
+    executor: Executor = "local",
+    address: str | None = None,
 ) -> ExperimentResult:
     """Run an experiment file end to end and return what happened.
 
@@ -141,7 +144,9 @@ def run_experiment(
     human labels, decide with the gates, log to the file's MLflow experiment (``mlflow=False``
     skips it; a failure is kept in ``log_error`` with the results saved), and write the
     migration report to ``report_dir`` (default ``out``). ``decide_only`` runs and decides
-    (with ``gates`` or the file's) and nothing else: what ``workbench gate`` does.
+    (with ``gates`` or the file's) and nothing else: what ``workbench gate`` does. ``workers``
+    (default: the file's ``workers:``), ``executor`` and ``address`` run the cases in several
+    processes or on Ray (see ``wb.compare``).
 
     Raises:
         ConfigError: the experiment file, a path in it or the gates are wrong.
@@ -163,7 +168,10 @@ def run_experiment(
     cmp = result.comparison = run_plan(p, concurrency=opts["concurrency"], cache=use_cache,
                                        resume=resume, progress=progress,
                                        retry_errors=retry_errors,
-                                       lock_timeout_s=lock_timeout_s)
+                                       lock_timeout_s=lock_timeout_s,
+                                       workers=(loaded.experiment.workers if workers is None
+                                                else workers),
+                                       executor=executor, address=address)
     tell.ran(cmp)
     the_gates = gates or loaded.gates
     if decide_only:
@@ -240,7 +248,8 @@ def _log(result: ExperimentResult, cmp: Comparison, experiment: str, tracking_ur
         run_id = log_comparison(cmp, experiment, tracking_uri=tracking_uri, candidate=roles[0],
                                 incumbent=roles[1],
                                 paired=decision.paired if decision is not None else None,
-                                tables=tables, tags=tags, saved=result.saved)
+                                tables=tables, tags=tags, saved=result.saved,
+                                calibrations=result.calibrations)
     except TrackingError as exc:  # the results are saved: the error says how to log later
         result.log_error = exc
         tell.log_failed(exc)

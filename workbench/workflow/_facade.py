@@ -19,7 +19,7 @@ from workbench.models import ModelSpec, RetryPolicy
 from workbench.prompts import PromptVariant
 from workbench.records import Roles, TrackingRef
 from workbench.reports import MigrationReport, ShadowReport
-from workbench.runner import FAIL_FAST_AFTER, Comparison, Leakage
+from workbench.runner import FAIL_FAST_AFTER, Comparison, Executor, Leakage
 from workbench.runner import acompare as _acompare
 from workbench.runner import compare as _compare
 from workbench.scorers import Scorer
@@ -68,13 +68,16 @@ def log_comparison(comparison: Comparison, experiment: str = "workbench", *,
                    golden_set: GoldenSet | None = None, register_prompts: bool = False,
                    paired: PairedComparison | None = None,
                    texts: Mapping[str, str] | None = None,
-                   supersedes: str | None = None) -> str:
+                   supersedes: str | None = None,
+                   calibrations: Mapping[str, Any] | None = None) -> str:
     """``workbench.tracking.log_comparison`` plus ``charts.html`` on the parent run.
 
     The page holds every standard chart (``chart_figures``) with plotly.js embedded once, so
     it opens from the MLflow UI without network access. ``charts=False`` skips it. Pass
     ``paired=`` (e.g. ``decision.paired``) to reuse paired statistics already computed.
-    ``tables`` and ``tags`` join the parent run before it is marked logged.
+    ``tables`` and ``tags`` join the parent run before it is marked logged; ``calibrations``
+    (judge scorer → ``wb.calibrate`` result) each get a judge child run with kappa, its CI and
+    the agreement as metrics.
 
     ``saved`` is the folder the comparison was saved to (``cmp.save(DIR)``): what is about to
     be logged is written there first (``DIR/mlflow/``), so that when MLflow is unreachable or
@@ -92,10 +95,11 @@ def log_comparison(comparison: Comparison, experiment: str = "workbench", *,
                                    incumbent=("sim/large", "guided"))
     """
     from workbench import charts as _charts
-    from workbench.tracking import PendingLog, TrackingError
+    from workbench.tracking import PendingLog, TrackingError, calibration_figures
     from workbench.tracking import log_comparison as _log_comparison
 
     paired = paired or _paired(comparison, candidate, incumbent)
+    calibrated = {k: calibration_figures(v) for k, v in (calibrations or {}).items()}
     texts = dict(texts or {})
     if charts and comparison.scorers and not comparison.results.empty:
         figures = chart_figures(comparison, paired=paired)
@@ -114,7 +118,8 @@ def log_comparison(comparison: Comparison, experiment: str = "workbench", *,
             tags={k: str(v) for k, v in (tags or {}).items()}, tables=list(tables or {}),
             run_id=earlier.run_id if earlier is not None else None,
             candidate=(str(candidate[0]), str(candidate[1])) if candidate else None,
-            incumbent=(str(incumbent[0]), str(incumbent[1])) if incumbent else None)
+            incumbent=(str(incumbent[0]), str(incumbent[1])) if incumbent else None,
+            calibrations=calibrated)
         pending.write(saved, tables)
     started: list[str] = []
 
@@ -129,7 +134,7 @@ def log_comparison(comparison: Comparison, experiment: str = "workbench", *,
                                  on_parent=on_parent, run_name=run_name,
                                  tracking_uri=tracking_uri, candidate=candidate,
                                  incumbent=incumbent, golden_set=golden_set,
-                                 register_prompts=register_prompts)
+                                 register_prompts=register_prompts, calibrations=calibrated)
     except TrackingError as exc:
         if started:
             comparison.record.tracking = (comparison.record.tracking or TrackingRef()
@@ -188,14 +193,15 @@ def log_saved(directory: str | Path, *, experiment: str | None = None,
         tables=pending.read_tables(directory), tags=pending.tags,
         tracking_uri=tracking_uri or pending.tracking_uri, run_name=pending.run_name,
         candidate=pending.candidate, incumbent=pending.incumbent,
-        register_prompts=pending.register_prompts)
+        register_prompts=pending.register_prompts, calibrations=pending.calibrations)
     return run_id, True
 
 
 def log_after_run(cmp: Comparison, experiment: str | None, *, tracking_uri: str | None = None,
                   run_name: str | None = None, candidate: Config | None = None,
                   incumbent: Config | None = None, register_prompts: bool = False,
-                  texts: Mapping[str, str] | None = None) -> Comparison:
+                  texts: Mapping[str, str] | None = None,
+                  tags: Mapping[str, str] | None = None) -> Comparison:
     """Record the roles, then log to ``experiment`` (None: only the roles); warn on failure.
 
     What ``wb.compare(..., experiment=)``, ``wb.shadow_test`` and the builder widget do after
@@ -211,7 +217,7 @@ def log_after_run(cmp: Comparison, experiment: str | None, *, tracking_uri: str 
     try:
         run_id = log_comparison(cmp, experiment, run_name=run_name, tracking_uri=tracking_uri,
                                 texts=texts, candidate=candidate, incumbent=incumbent,
-                                register_prompts=register_prompts)
+                                register_prompts=register_prompts, tags=tags)
     except Exception as exc:  # the results must survive a tracking failure
         warnings.warn(
             f"the comparison finished but logging it to MLflow failed ({type(exc).__name__}: "
@@ -244,6 +250,9 @@ def compare(
     retry_errors: bool = False,
     fail_fast_after: int | None = FAIL_FAST_AFTER,
     lock_timeout_s: float = 0.0,
+    workers: int | None = None,
+    executor: Executor = "local",
+    address: str | None = None,
     experiment: str | None = None,
     mlflow: bool = False,
     tracking_uri: str | None = None,
@@ -255,7 +264,9 @@ def compare(
     """Run every case × model × variant × repeat, score the outputs; log to MLflow if asked.
 
     The run options are ``workbench.runner.compare``'s (validated first, see ``wb.plan``;
-    cache, retries, budget, checkpoint and resume, progress). With ``experiment=`` (or
+    cache, retries, budget, checkpoint and resume, progress; ``workers=N`` runs the cases in N
+    processes, ``executor="ray"`` on a Ray cluster, merged into one comparison and one MLflow
+    parent run). With ``experiment=`` (or
     ``mlflow=True``, experiment ``"workbench"``) the comparison is logged at the end, also
     when it stopped early (budget, interrupt: tagged as such); ``cmp.record.tracking.run_id``
     is the parent run, and a logging failure warns and keeps the results.
@@ -273,7 +284,8 @@ def compare(
                    concurrency=concurrency, budget_usd=budget_usd, cache=cache, seed=seed,
                    resume=resume, leakage=leakage, cases=cases, progress=progress, retry=retry,
                    retry_errors=retry_errors, fail_fast_after=fail_fast_after,
-                   lock_timeout_s=lock_timeout_s)
+                   lock_timeout_s=lock_timeout_s, workers=workers, executor=executor,
+                   address=address)
     return log_after_run(cmp, experiment or ("workbench" if mlflow else None),
                          tracking_uri=tracking_uri, run_name=run_name, candidate=candidate,
                          incumbent=incumbent, register_prompts=register_prompts)
@@ -298,6 +310,9 @@ async def acompare(
     retry_errors: bool = False,
     fail_fast_after: int | None = FAIL_FAST_AFTER,
     lock_timeout_s: float = 0.0,
+    workers: int | None = None,
+    executor: Executor = "local",
+    address: str | None = None,
     experiment: str | None = None,
     mlflow: bool = False,
     tracking_uri: str | None = None,
@@ -311,7 +326,8 @@ async def acompare(
                           concurrency=concurrency, budget_usd=budget_usd, cache=cache,
                           seed=seed, resume=resume, leakage=leakage, cases=cases,
                           progress=progress, retry=retry, retry_errors=retry_errors,
-                          fail_fast_after=fail_fast_after, lock_timeout_s=lock_timeout_s)
+                          fail_fast_after=fail_fast_after, lock_timeout_s=lock_timeout_s,
+                          workers=workers, executor=executor, address=address)
     return log_after_run(cmp, experiment or ("workbench" if mlflow else None),
                          tracking_uri=tracking_uri, run_name=run_name, candidate=candidate,
                          incumbent=incumbent, register_prompts=register_prompts)
@@ -376,7 +392,8 @@ def _log_report(comparison: Comparison, report: Any, stem: str) -> str | None:
     path = log_report(run.run_id, kind=stem, html=report.html(), markdown=report.markdown(),
                       outcome=report.outcome, candidate=report.candidate,
                       incumbent=report.incumbent, gates=report.gates_config,
-                      gate_rows=report.gates, tracking_uri=run.tracking_uri)
+                      gate_rows=report.gates, tracking_uri=run.tracking_uri,
+                      advice=report.advice)
     run.report = path
     return path
 
@@ -407,15 +424,21 @@ def shadow_test(
 
     The parent run gets the comparison (production as ``served:<model>``), the roles, and the
     pairwise verdicts (``pairwise.json``); the traffic log itself is never logged, only its
-    redacted replay.
+    redacted replay. ``log`` is a loaded ``TrafficLog`` or any source ``TrafficLog.load``
+    takes; for traces the run is tagged with the source (``workbench.traffic.source``, the
+    source experiment's ``workbench.traffic.experiment_id``, the counts read and skipped).
 
     Example::
 
         cmp = wb.shadow_test("datasets/shadow/support_traffic.jsonl", "sim/small",
                              experiment="triage-shadow")
+        cmp = wb.shadow_test(wb.shadow.TrafficLog.load("mlflow-traces:prod-support?since="
+                                                       "2026-11-01"), "sim/small")
     """
+    from workbench.shadow import note_traffic
     from workbench.shadow import shadow_test as _shadow_test
 
+    log = log if isinstance(log, TrafficLog) else TrafficLog.load(log)
     cmp = _shadow_test(log, candidate, variant, scorers, judge=judge, rubric=rubric,
                        served=served, period=period, drift=drift, budget_usd=budget_usd,
                        cache=cache, resume=resume, concurrency=concurrency, seed=seed,
@@ -425,8 +448,10 @@ def shadow_test(
     pw = [r.model_dump(mode="json") for r in shadow.pairwise] if shadow and shadow.pairwise \
         else None
     texts = {"pairwise.json": json.dumps(pw, ensure_ascii=False, indent=1)} if pw else None
+    tags = note_traffic(cmp, log)  # traces: the source, filter and counts; the source experiment
     return log_after_run(cmp, experiment, tracking_uri=tracking_uri, run_name=run_name,
-                         candidate=roles.candidate, incumbent=roles.incumbent, texts=texts)
+                         candidate=roles.candidate, incumbent=roles.incumbent, texts=texts,
+                         tags=tags or None)
 
 
 def shadow_report(
