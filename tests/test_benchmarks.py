@@ -61,3 +61,39 @@ def test_explorer_benchmark_prints_its_times(tmp_path: Path) -> None:
     assert out["rows"] == "1600" and int(out["selected"]) > 0
     assert float(out["build_s"]) > 0 and float(out["ratio_filter_vs_reference"]) > 0
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.slow
+def test_traces_benchmark_prints_load_time_and_memory(tmp_path: Path) -> None:
+    out = run("traces.py", "--traces", "300", "--page-size", "50", "--no-reference",
+              cwd=tmp_path)
+    assert out["traces"] == "300" and out["page_size"] == "50"
+    assert out["records"] == "294"  # 1 trace in 50 failed: counted, not replayed
+    assert float(out["load_s"]) > 0 and 0 <= float(out["rss_above_baseline_mb"]) < 300
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.slow
+def test_peer_benchmark_prints_its_ratios(tmp_path: Path) -> None:
+    out = run("peer.py", "--rows", "40", "--stock-rows", "8", "--rounds", "1", "--latency-ms",
+              "5", cwd=tmp_path)
+    assert (out["rows"], out["mlflow_rows"], out["stock_rows"]) == ("40", "40", "8")
+    for key in ("ratio_vs_raw_litellm", "ratio_workers2_vs_raw_litellm",
+                "ratio_vs_mlflow_genai_evaluate", "ratio_vs_mlflow_stock",
+                "raw_litellm_rows_per_s", "workbench_w2_logged_rows_per_s",
+                "mlflow_best_rows_per_s", "mlflow_stock_rows_per_s",
+                "raw_litellm_cpu_ms_per_row", "workbench_w2_cpu_ms_per_row"):
+        assert float(out[key]) > 0, key
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.slow
+def test_scale_benchmark_prints_time_and_memory_per_phase(tmp_path: Path) -> None:
+    out = run("scale.py", "--cases", "300", cwd=tmp_path)
+    assert out["cases"] == "300" and out["rows"] == "1200"
+    for key in ("run_s", "log_s", "report_s", "baseline_rss_mb", "run_peak_rss_mb",
+                "log_peak_rss_mb", "report_peak_rss_mb", "peak_rss_mb"):
+        assert float(out[key]) > 0, key
+    assert float(out["peak_rss_mb"]) >= float(out["baseline_rss_mb"])
+    assert out["outcome"] in {"PROMOTE", "HOLD", "REJECT"}
+    assert not list(tmp_path.iterdir())

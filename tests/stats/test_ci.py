@@ -47,3 +47,32 @@ def test_wilson_bounds_contain_the_mean_at_the_extremes() -> None:
     for values in ([0.0] * 12, [1.0] * 12):
         ci = mean_ci(values)
         assert ci.low <= ci.mean <= ci.high and ci.method == "Wilson"
+
+
+def test_bootstrap_in_batches_bounds_memory_and_changes_nothing(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """9,999 resamples of 100k cases would hold 8 GB at once: batches give the same interval."""
+    from workbench.stats import _bootstrap
+
+    rng = np.random.default_rng(3)
+    x = rng.lognormal(size=2500)
+    y = x * rng.uniform(0.5, 1.5, size=2500)
+
+    def ratio(a: np.ndarray, b: np.ndarray, axis: int) -> np.ndarray:
+        return b.mean(axis=axis) / a.mean(axis=axis)
+
+    drawn: list[int] = []
+    real = _bootstrap.sps.bootstrap
+
+    def spy(*args: object, **kw: object) -> object:
+        if kw.get("n_resamples"):  # the first call draws; the others reuse its resamples
+            drawn.append(int(kw["batch"]))  # type: ignore[call-overload]
+        return real(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_bootstrap.sps, "bootstrap", spy)
+    batched = _bootstrap.bootstrap_intervals((x, y), ratio, [0.95, 0.9], 7, 999)
+    assert drawn == [800]  # 2,000,000 values / 2,500 cases
+    monkeypatch.setattr(_bootstrap, "RESAMPLE_CELLS", 10**12)
+    whole = _bootstrap.bootstrap_intervals((x, y), ratio, [0.95, 0.9], 7, 999)
+    assert drawn[-1] == 999
+    assert batched == whole

@@ -49,9 +49,10 @@ from workbench.records import (
 from workbench.scorers import ModelScorer, Scorer, as_score, calls_models, scorer_ref
 
 from ._checkpoint import Checkpoint, layout_refusal
-from ._comparison import Comparison, details_frame, results_frame
+from ._comparison import Comparison
 from ._plan import JUDGE_COMPLETION_TOKENS, Cell, Plan
 from ._progress import _Progress
+from ._rows import RowStore
 
 __all__ = ["FAIL_FAST_AFTER", "SKIPPED", "RecordedConfig"]
 
@@ -120,9 +121,9 @@ class _Run:
         self.tasks: list[asyncio.Task[None]] = []
         # keyed by the cell's identity (case, model, variant, repeat): two cases whose prompts
         # are identical share one call (same cache key) but keep a row each
-        self.rows: dict[tuple[str, str, str, int], dict[str, Any]] = {}
+        self.rows = RowStore([f"score.{s.name}" for s in p.scorers]
+                             + [f"slice.{s}" for s in p.golden_set.slices])
         self.scorer_errors: list[dict[str, str]] = []
-        self.details: dict[tuple[str, str, str, int], list[dict[str, Any]]] = {}
         self.specs = {m.label: m for m in p.models}
         self.variants = {v.name: v for v in p.variants}
         records = {str(r["id"]): r for r in p.golden_set.records()}
@@ -219,7 +220,7 @@ class _Run:
                         )
             row[f"score.{s.name}"] = value
         row["scorer_errors"] = "; ".join(errors) if errors else None
-        self.details[cell.id] = details
+        self.rows.add_details(details)
         for name in self.slices:
             label = case.get(name)
             row[f"slice.{name}"] = None if label is None else str(label)
@@ -355,7 +356,7 @@ class _Run:
             )
         missing = len(p.cells) + n_recorded - len(self.rows)
         if self.stopped and self.status == "complete":
-            skipped = sum(1 for r in self.rows.values() if r.get("error_type") == SKIPPED)
+            skipped = self.rows.count("error_type", SKIPPED)
             self.status = "interrupted"
             self.stop_reason = "; ".join(self.stopped.values()) + (
                 f". {skipped} cells were not called: fix the cause, then rerun with resume=True "
@@ -395,8 +396,7 @@ class _Run:
     def comparison(self, started: float, executor: CallExecutor, ledger: BudgetLedger
                    ) -> Comparison:
         p = self.plan
-        extra = [f"score.{s.name}" for s in p.scorers] + [f"slice.{s}" for s in self.slices]
-        results = results_frame(list(self.rows.values()), extra)
+        results = self.rows.frame()
         gs = p.golden_set
         def pricing(pr: Any) -> PricingRecord:
             return PricingRecord(input_per_1m=pr.input_per_1m, output_per_1m=pr.output_per_1m,
@@ -441,7 +441,7 @@ class _Run:
             versions=Versions(workbench=__version__, litellm=litellm_version(),
                               python=platform.python_version()),
         )
-        details = details_frame([d for cid in self.rows for d in self.details.get(cid, [])])
+        details = self.rows.details_frame()
         return Comparison(results, record, details, golden_set=p.golden_set)
 
 
