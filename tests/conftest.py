@@ -28,6 +28,7 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
     path = tmp_path_factory.mktemp("wbcache")
     monkeypatch.setenv("WORKBENCH_CACHE_DIR", str(path))
     monkeypatch.setenv("WORKBENCH_SIM_LATENCY_SCALE", "0")
+    monkeypatch.setenv("WORKBENCH_REPORT_IMAGES", "0")  # report tests switch chart images on
     # the project home (default MLflow store, outputs) is never the repository
     monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path_factory.mktemp("wbhome")))
     return path
