@@ -26,10 +26,7 @@ what went wrong).
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import textwrap
 import time
@@ -197,39 +194,42 @@ def cli_argv(path: Path, expectation: Expectation, workdir: Path) -> list[str]:
     raise ValueError(f"unknown command {command!r}; use one of {COMMANDS}")
 
 
-def _executable() -> str:
-    local = Path(sys.executable).with_name("workbench")
-    return str(local) if local.is_file() else shutil.which("workbench") or "workbench"
-
-
 def run_cli(path: Path, expectation: Expectation,
             timeout_s: float = 60.0) -> tuple[bool, float, str]:
-    """Load one entry through the ``workbench`` command in a subprocess.
+    """Load one entry through ``workbench``'s command line in a child process.
 
-    Expected: exit code 2 and ``<ErrorClass>: <message>`` on stderr for an error entry (exit 0
-    for an ``ok`` entry), no "Traceback" on stdout or stderr, within ``LIMIT_S``.
+    The child is forked by the fault scenarios' fork server, which imported the workbench and
+    litellm once, and runs ``workbench.cli.main(ARGS)`` (what the ``workbench`` script calls;
+    the demo test runs the script itself), so each entry costs its own work, not 1.5 s of
+    imports. Expected: exit code 2 and ``<ErrorClass>: <message>`` on stderr for an error entry
+    (exit 0 for an ``ok`` entry), no "Traceback" on stdout or stderr, within ``LIMIT_S``.
     """
+    from .scenarios import child, warm_fork_server
+
+    warm_fork_server()  # its one-time imports are not the entry's time
     with tempfile.TemporaryDirectory(prefix="wb-corpus-") as tmp:
         workdir = Path(tmp)
-        env = {**os.environ, "WORKBENCH_CACHE_DIR": str(workdir / "cache"),
-               "MLFLOW_TRACKING_URI": f"sqlite:///{workdir / 'mlflow.db'}"}
-        argv = [_executable(), *cli_argv(path, expectation, workdir)]
         start = time.perf_counter()
-        try:
-            proc = subprocess.run(argv, cwd=workdir, capture_output=True, text=True,
-                                  timeout=timeout_s, env=env, errors="replace")
-        except subprocess.TimeoutExpired:
-            return False, time.perf_counter() - start, f"no answer within {timeout_s:g} s"
+        proc = child(workdir, "none", 0, *cli_argv(path, expectation, workdir),
+                     env={"WORKBENCH_CACHE_DIR": str(workdir / "cache"),
+                          "MLFLOW_TRACKING_URI": f"sqlite:///{workdir / 'mlflow.db'}"})
+        while proc.poll() is None:
+            if time.perf_counter() - start > timeout_s:
+                proc.send_signal(9)
+                return False, time.perf_counter() - start, f"no answer within {timeout_s:g} s"
+            time.sleep(0.02)
         seconds = time.perf_counter() - start
-    output = proc.stdout + proc.stderr
+        returncode = proc.poll()
+        stdout, stderr = proc.output()
+    output = stdout + stderr
     if expectation.ok:
-        ok = proc.returncode == 0 and "Traceback" not in output
-        return ok, seconds, "" if ok else f"exit {proc.returncode}: {output[-500:]}"
-    first = next((line for line in proc.stderr.splitlines() if ": " in line), "")
+        ok = returncode == 0 and "Traceback" not in output
+        return ok, seconds, "" if ok else f"exit {returncode}: {output[-500:]}"
+    first = next((line for line in stderr.splitlines() if ": " in line), "")
     error, _, _ = first.partition(": ")
-    ok, problem = _judge(expectation, error or None, proc.stderr, seconds)
-    if proc.returncode != 2:
-        ok, problem = False, f"exit code {proc.returncode}, expected 2; {problem}"
+    ok, problem = _judge(expectation, error or None, stderr, seconds)
+    if returncode != 2:
+        ok, problem = False, f"exit code {returncode}, expected 2; {problem}"
     if "Traceback" in output:
         ok, problem = False, f"a traceback was printed; {problem}"
-    return ok, seconds, proc.stderr.strip() if ok else f"{problem} -- {output[-800:]}"
+    return ok, seconds, stderr.strip() if ok else f"{problem} -- {output[-800:]}"

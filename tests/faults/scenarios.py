@@ -27,6 +27,7 @@ import os
 import signal
 import socket
 import textwrap
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -174,18 +175,34 @@ def _context() -> Any:
     return _FORKSERVER
 
 
+_WARM = threading.Lock()
+_WARMED = False
+
+
+def warm_fork_server() -> None:
+    """Start the fork server and its preloaded imports once (a no-op child), thread-safely."""
+    global _WARMED
+    with _WARM:
+        if not _WARMED:
+            process = _context().Process(target=int)
+            process.start()
+            process.join()
+            _WARMED = True
+
+
 class Child:
     """``workbench ARGS`` in a child process (forked by the fork server), output in files."""
 
-    def __init__(self, work: Path, point: str, n: int, args: tuple[str, ...]) -> None:
+    def __init__(self, work: Path, point: str, n: int, args: tuple[str, ...],
+                 env: dict[str, str] | None = None) -> None:
         from tests.faults._child import run_cli
 
         number = len(list(work.glob(".child-*.out")))
         self.out_path = work / f".child-{number}.out"
         self.err_path = work / f".child-{number}.err"
         self.process = _context().Process(target=run_cli, args=(
-            point, n, list(args), str(work), dict(os.environ), str(self.out_path),
-            str(self.err_path)))
+            point, n, list(args), str(work), {**os.environ, **(env or {})},
+            str(self.out_path), str(self.err_path)))
         self.process.start()
 
     @property
@@ -209,9 +226,11 @@ class Child:
         return read(self.out_path), read(self.err_path)
 
 
-def child(work: Path, point: str, n: int, *args: str) -> Child:
-    """``workbench ARGS`` in a child process armed to SIGKILL itself at ``point``."""
-    return Child(work, point, n, args)
+def child(work: Path, point: str, n: int, *args: str,
+          env: dict[str, str] | None = None) -> Child:
+    """``workbench ARGS`` in a child process armed to SIGKILL itself at ``point``
+    (``env``: variables set for the child on top of this process's)."""
+    return Child(work, point, n, args, env)
 
 
 def wait_output(proc: Child, text: str, timeout: float = 60) -> str:
