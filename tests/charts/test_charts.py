@@ -119,7 +119,15 @@ def test_latency_boxes_hold_each_configs_calls(cmp: wb.Comparison) -> None:
     for trace in fig.data:
         model, variant = html.unescape(trace.name).split(" · ", 1)
         rows = cmp.results[(cmp.results.model == model) & (cmp.results.variant == variant)]
-        assert sorted(trace.x) == pytest.approx(sorted(rows["latency_s"]))
+        values = rows["latency_s"].to_numpy(dtype=float)
+        q1, median, q3 = np.percentile(values, [25, 50, 75])
+        assert (trace.q1[0], trace.median[0], trace.q3[0]) == pytest.approx((q1, median, q3))
+        assert trace.mean[0] == pytest.approx(values.mean())
+        iqr = q3 - q1  # whiskers at the last call within 1.5 IQR, as plotly draws them
+        assert trace.lowerfence[0] == values[values >= q1 - 1.5 * iqr].min()
+        assert trace.upperfence[0] == values[values <= q3 + 1.5 * iqr].max()
+        assert trace.x is None  # statistics, not every call: small at any size
+        assert f"n={len(values)}" in trace.hovertemplate
 
 
 class _Sources(HTMLParser):

@@ -227,7 +227,10 @@ def cost_quality(comparison: Comparison, metric: str | None = None, *,
 def latency(comparison: Comparison, *, template: Template = None) -> go.Figure:
     """Latency distribution per configuration (box with p50 and p95 in the hover).
 
-    Configurations in ``config_colors`` order and colours, as in every other chart.
+    Configurations in ``config_colors`` order and colours, as in every other chart. Each box
+    is drawn from its computed statistics (quartiles linear as numpy's, whiskers at the last
+    call within 1.5 IQR, as plotly draws them), never from every call: the chart stays a few
+    kilobytes at 100,000 calls per configuration.
     """
     import plotly.graph_objects as go
 
@@ -240,11 +243,15 @@ def latency(comparison: Comparison, *, template: Template = None) -> go.Figure:
         values = by_config[config]["latency_s"].dropna().to_numpy(dtype=float)
         if not values.size:
             continue
-        p50, p95 = np.percentile(values, [50, 95])
+        q1, p50, q3, p95 = np.percentile(values, [25, 50, 75, 95])
+        iqr = q3 - q1
+        low = float(values[values >= q1 - 1.5 * iqr].min())
+        high = float(values[values <= q3 + 1.5 * iqr].max())
         label = config_label(config)
         fig.add_trace(go.Box(
-            x=values, name=html.escape(label), orientation="h", boxpoints=False,
-            marker={"color": colour},
+            y=[html.escape(label)], q1=[q1], median=[p50], q3=[q3], lowerfence=[low],
+            upperfence=[high], mean=[float(values.mean())], name=html.escape(label),
+            orientation="h", boxpoints=False, marker={"color": colour},
             hovertemplate=(f"<b>{html.escape(label)}</b><br>p50 {p50:.3f} s, p95 {p95:.3f} s, "
                            f"n={values.size}<extra></extra>")))
     fig.update_layout(template=t, title=_title("latency per call", _simulated(comparison)),

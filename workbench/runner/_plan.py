@@ -25,7 +25,7 @@ JUDGE_COMPLETION_TOKENS = 40
 Leakage = Literal["exclude", "error"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Cell:
     """One call of the matrix: a case under a model and a variant, for one repeat."""
 
@@ -162,7 +162,12 @@ class Plan:
         """Hash of what the calls are (cases, models, variants, repeats, seed), for checkpoints.
 
         Scorers are left out: changing a scorer re-scores recorded outputs without new calls.
+        Computed once per list of cells (a run asks for it several times; at 400,000 cells
+        each time costs a second and ~100 MB).
         """
+        cached = self.__dict__.get("_fingerprint")
+        if cached is not None and cached[0] is self.cells and cached[1] == len(self.cells):
+            return str(cached[2])
         blob = json.dumps(
             {
                 "digest": self.golden_set.digest,
@@ -171,7 +176,9 @@ class Plan:
             },
             sort_keys=True,
         )
-        return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:20]
+        value = hashlib.sha256(blob.encode("utf-8")).hexdigest()[:20]
+        self.__dict__["_fingerprint"] = (self.cells, len(self.cells), value)
+        return value
 
     # ---------------------------------------------------------------- display
     def headline(self) -> str:

@@ -174,9 +174,12 @@ def list_comparisons(experiment: str = "workbench", tracking_uri: str | None = N
     return pd.DataFrame(rows, columns=columns)
 
 
-def load_table(run_id: str, tracking_uri: str | None = None, artifact: str = "cases.json"
+def load_table(run_id: str, tracking_uri: str | None = None, artifact: str | None = None
                ) -> pd.DataFrame:
-    """A table logged with ``log_table`` (a child run's ``cases.json`` by default).
+    """A table logged with a run: a ``log_table`` JSON table or a Parquet artifact.
+
+    ``artifact=None`` reads a child run's per-case table: ``cases.json``, or
+    ``cases.parquet`` for a configuration of more than 20,000 cases.
 
     Example:
         Not run as a doctest: it needs a logged MLflow run (here a child run)::
@@ -184,7 +187,12 @@ def load_table(run_id: str, tracking_uri: str | None = None, artifact: str = "ca
             cases = wb.tracking.load_table(child_run_id)
     """
     c = client(tracking_uri)
+    if artifact is None:
+        names = {f.path for f in c.list_artifacts(run_id)}
+        artifact = "cases.parquet" if "cases.parquet" in names else "cases.json"
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(c.download_artifacts(run_id, artifact, tmp))
+        if path.suffix == ".parquet":
+            return pd.read_parquet(path)
         data = json.loads(path.read_text(encoding="utf-8"))
     return pd.DataFrame(data["data"], columns=data["columns"])

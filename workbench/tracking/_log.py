@@ -58,8 +58,11 @@ from ._notes import (
     parent_note,
 )
 
-__all__ = ["FINGERPRINT_TAG", "LOGGING_TAG", "RERUN_TAG", "RUN_LAYOUT_VERSION", "fingerprint",
-           "log_comparison", "supersede"]
+CASES_JSON_MAX_ROWS = 20_000
+"""A child run's per-case table above this many rows is logged as ``cases.parquet``."""
+
+__all__ = ["CASES_JSON_MAX_ROWS", "FINGERPRINT_TAG", "LOGGING_TAG", "RERUN_TAG",
+           "RUN_LAYOUT_VERSION", "cases_artifact", "fingerprint", "log_comparison", "supersede"]
 
 RUN_LAYOUT_VERSION = 1
 """Version of the run layout below; ``load_comparison`` refuses newer ones."""
@@ -112,6 +115,31 @@ def _case_table(group: pd.DataFrame, gs: GoldenSet | None) -> pd.DataFrame:
         if str(table[col].dtype) in ("string", "Int64", "boolean"):
             table[col] = table[col].astype(object).where(table[col].notna(), None)
     return table
+
+
+def cases_artifact(rows: int) -> str:
+    """Where a child run's per-case table goes (``cases.json`` or ``cases.parquet``).
+
+    Up to ``CASES_JSON_MAX_ROWS`` rows it is an MLflow table (shown in the run's Evaluations
+    view); above, a Parquet file (MLflow's JSON table turns every cell into a Python object:
+    gigabytes at 100,000 cases).
+
+    Example:
+        >>> cases_artifact(500), cases_artifact(100_000)
+        ('cases.json', 'cases.parquet')
+    """
+    return "cases.json" if rows <= CASES_JSON_MAX_ROWS else "cases.parquet"
+
+
+def _log_cases(c: Any, run_id: str, table: pd.DataFrame) -> None:
+    name = cases_artifact(len(table))
+    if name == "cases.json":
+        c.log_table(run_id, table, name)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        table.to_parquet(path, index=False)
+        c.log_artifact(run_id, str(path))
 
 
 def _register_prompt(c: Any, experiment: str, variant: VariantRecord) -> Any:
@@ -472,8 +500,9 @@ def _log(comparison: Comparison, experiment: str, *, run_name: str | None,
             log_batch(c, cid, params=_child_params(spec, var, key, comparison, prompt_uri),
                    metrics=metrics, tags={**pair_tags, "mlflow.note.content": child_note(
                        comparison, key, model=spec, variant=var, role=role, other=other_key,
-                       other_link=link, metrics=len(metrics), figures=len(figures))})
-            c.log_table(cid, _case_table(group, gs), "cases.json")
+                       other_link=link, metrics=len(metrics), figures=len(figures),
+                       cases=cases_artifact(len(group)))})
+            _log_cases(c, cid, _case_table(group, gs))
             log_exact_table(c, cid, figures, "figures.json")
             slice_rows = slice_table(group, comparison.scorers, slices)
             if not slice_rows.empty:

@@ -211,7 +211,8 @@ def parent_note(cmp: Comparison, *, candidate: Sequence[str] | None,
                      f"{money(rerun.spent_usd)}: the same golden set, configurations, scorers "
                      "and settings.")
     lines.append("One child run per (model, variant): metrics with 95% CIs, per-case results "
-                 "`cases.json`, per-slice means `slices.json`, every figure `figures.json`. "
+                 "`cases.json` (`cases.parquet` above 20,000 cases), per-slice means "
+                 "`slices.json`, every figure `figures.json`. "
                  "Here: the exact results under `comparison/`, the frozen golden set under "
                  "`golden_set/`, all charts in `charts.html`.")
     note = "\n\n".join(lines)
@@ -229,7 +230,8 @@ def _decoding(model: ModelRecord | None) -> str:
 
 def child_note(cmp: Comparison, config: Sequence[str], *, model: ModelRecord | None,
                variant: VariantRecord | None, role: str, other: Sequence[str] | None,
-               other_link: str | None, metrics: int, figures: int) -> str:
+               other_link: str | None, metrics: int, figures: int,
+               cases: str = "cases.json") -> str:
     """A child run's description: its configuration, role, prices and where its data is."""
     gs = cmp.record.golden_set
     sim = "SIMULATED; " if model is not None and model.simulated else ""
@@ -255,7 +257,7 @@ def child_note(cmp: Comparison, config: Sequence[str], *, model: ModelRecord | N
         lines.append(f"Prices: {money(pricing.input_per_1m)} / {money(pricing.output_per_1m)} "
                      f"per 1M input / output tokens; source: {source}.")
     lines.append(f"{metrics} metrics; all {figures} figures in `figures.json`, per-case results "
-                 "in `cases.json`, per-slice means in `slices.json`.")
+                 f"in `{cases}`, per-slice means in `slices.json`.")
     return "\n\n".join(lines)
 
 
