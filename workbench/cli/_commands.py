@@ -314,9 +314,14 @@ def cmd_shadow(args: argparse.Namespace) -> int:
     from workbench.shadow import PRODUCTION
     from workbench.stats import EXIT_CODES
 
-    candidate = args.candidate
+    candidate, variant = args.candidate, args.variant
     if candidate.endswith(f":{PRODUCTION}"):  # MODEL:production, the logged messages as sent
         candidate = candidate[: -len(PRODUCTION) - 1]
+    elif candidate.rpartition(":")[2].endswith((".yaml", ".yml")):  # MODEL:VARIANT.yaml
+        if variant is not None:
+            raise ConfigError(f"--candidate {candidate} names a variant file and so does "
+                              f"--variant {variant}", fix="Give the variant file once.")
+        candidate, _, variant = candidate.rpartition(":")
     if args.sample is not None and args.sample < 1:
         raise ConfigError(f"--sample {args.sample}", fix="Give a positive number of requests.")
     report = _shadow(args.traffic, candidate,
@@ -327,7 +332,7 @@ def cmd_shadow(args: argparse.Namespace) -> int:
                      monthly=args.monthly_requests, json_path=args.json, pdf=args.pdf,
                      traces_uri=args.traces_uri, span=args.span,
                      slice_tags=tuple(args.slice_tag), sample=args.sample,
-                     stratify_by=args.stratify_by, seed=args.seed)
+                     stratify_by=args.stratify_by, seed=args.seed, variant=variant)
     return EXIT_CODES[report.outcome]
 
 

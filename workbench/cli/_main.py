@@ -168,9 +168,14 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the traffic: a JSONL log (one request a line); "
                         "mlflow-traces:EXPERIMENT[?filter=...&since=DATE&until=DATE&max=N] "
                         "(MLflow traces); otlp:FILE[,FILE...] or otlp:FOLDER (OTLP/JSON)")
-    shadow.add_argument("--candidate", required=True, metavar="MODEL[:production]",
+    shadow.add_argument("--candidate", required=True, metavar="MODEL[:VARIANT.yaml]",
                         help="the candidate model (any litellm model string, or sim/...); it "
-                        "gets the logged messages as they were sent (variant production)")
+                        "gets the logged messages as they were sent (MODEL:production), or "
+                        "each request re-rendered by a variant file (MODEL:VARIANT.yaml)")
+    shadow.add_argument("--variant", metavar="FILE",
+                        help="a prompt variant file (YAML: name, system, user, as in an "
+                        "experiment file's variants; templates use {{ system }}, {{ user }}, "
+                        "{{ history }}), e.g. examples/shadow_variant.yaml")
     shadow.add_argument("--traces-uri", metavar="URI",
                         help="the MLflow store holding the traces (default: --tracking-uri, "
                         "else $MLFLOW_TRACKING_URI, else the project's store)")

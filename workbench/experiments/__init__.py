@@ -16,9 +16,9 @@ from ._file import (
     ScorerEntry,
     VariantEntry,
 )
-from ._load import SHIPPED_DATASETS, LoadedExperiment, load_experiment
+from ._load import SHIPPED_DATASETS, LoadedExperiment, load_experiment, load_variant
 
 __all__ = [
     "SHIPPED_DATASETS", "Experiment", "FewShot", "GoldenSetEntry", "LoadedExperiment",
-    "ModelEntry", "PairwiseEntry", "ScorerEntry", "VariantEntry", "load_experiment",
+    "ModelEntry", "PairwiseEntry", "ScorerEntry", "VariantEntry", "load_experiment", "load_variant",
 ]

@@ -38,7 +38,7 @@ from workbench.stats import Gates, load_human_labels
 
 from ._file import Experiment, ScorerEntry, VariantEntry
 
-__all__ = ["SHIPPED_DATASETS", "LoadedExperiment", "load_experiment"]
+__all__ = ["SHIPPED_DATASETS", "LoadedExperiment", "load_experiment", "load_variant"]
 
 def _resolve_scorer(entry: ScorerEntry, where: str) -> Scorer:
     return resolve_scorer(entry.scorer, entry.args, name=entry.name, where=where)
@@ -299,3 +299,44 @@ def _variant(v: VariantEntry, golden_set: GoldenSet, resolve: Any,
     return variant
 
 
+
+
+def load_variant(path: str | Path, *, allow_outside: Sequence[str | Path] = ()
+                 ) -> PromptVariant:
+    """One prompt variant from a YAML file: the keys of an experiment file's ``variants`` entry.
+
+    Used by ``workbench shadow --variant FILE`` to re-render each logged request (the replay
+    set's columns are ``system``, ``user`` and ``history``). ``user_file`` / ``system_file``
+    are read relative to the file, inside its folder (or an ``allow_outside`` one). Few-shot
+    examples need a golden set and are refused here.
+
+    Example:
+        >>> v = load_variant("examples/shadow_variant.yaml")
+        >>> v.name, "{{ user }}" in v.user
+        ('brief', True)
+
+    Raises:
+        ConfigError: naming the file, line and fix.
+    """
+    file = Path(path)
+    entry, root = load_model(file, VariantEntry, what="variant file",
+                             example="examples/shadow_variant.yaml")
+    if entry.few_shot is not None:
+        raise ConfigError("few_shot is not available in a variant file (it needs a golden set)",
+                          where=location(file, line=_line_of(root, ("few_shot",))),
+                          fix="Write the examples into the system template, or compare on a "
+                          "golden set with an experiment file.")
+    resolve = _resolver(file, allow_outside)
+
+    def template(key: str, name: str) -> str:
+        return _read_template(resolve(name, location(file, line=_line_of(root, (key,))), key))
+
+    user = entry.user if entry.user is not None else template("user_file", entry.user_file or "")
+    system = entry.system if entry.system_file is None else template("system_file",
+                                                                      entry.system_file)
+    try:
+        return PromptVariant(entry.name, user=user, system=system,
+                             response_format=entry.response_format)
+    except WorkbenchError as exc:
+        raise ConfigError(exc.problem.what, where=f"{file} ({exc.problem.where})",
+                          fix=exc.problem.fix) from None

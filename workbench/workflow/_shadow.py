@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from workbench.errors import ConfigError
+from workbench.experiments import load_variant
 from workbench.models import ModelSpec
+from workbench.prompts import PromptVariant
 from workbench.reports import ShadowReport
 from workbench.runner import Comparison
 from workbench.shadow import Period, SpanChoice, TrafficLog
@@ -59,13 +61,16 @@ def run_shadow(
     sample: int | None = None,
     stratify_by: str | None = None,
     seed: int = 0,
+    variant: str | Path | PromptVariant | None = None,
 ) -> ShadowResult:
     """Replay a traffic log against ``candidate``, judge, decide and write the shadow report.
 
     ``log`` is a loaded ``TrafficLog`` or a source ``TrafficLog.load`` reads: a JSONL file,
     ``mlflow-traces:<experiment>?...`` (from ``traces_uri``, default the tracking URI) or
     ``otlp:<files>``, with ``span``, ``slice_tags`` and ``sample`` / ``stratify_by`` / ``seed``
-    passed on.
+    passed on. ``variant`` (a ``PromptVariant`` or a variant YAML file, see
+    :func:`workbench.experiments.load_variant`) re-renders each request from its ``system``,
+    ``user`` and ``history``; None replays the logged messages exactly.
 
     ``judge`` defaults to the simulated judge for a simulated candidate; a real candidate
     needs a real judge (or ``no_judge=True``). ``gates`` (or ``gates_path``) default to
@@ -90,14 +95,18 @@ def run_shadow(
         log, **_traffic_options(str(log), traces_uri or tracking_uri, span, slice_tags),
         sample=sample, stratify_by=stratify_by, seed=seed)
     tell.loaded(traffic)
-    cmp = shadow_test(traffic, spec, judge=chosen_judge, served=served, budget_usd=budget_usd,
-                      cache=cache, progress=progress, period=period, experiment=experiment,
-                      tracking_uri=tracking_uri)
+    prompt = (load_variant(variant) if isinstance(variant, (str, Path))
+              else variant)  # None: the logged messages exactly as they were sent
+    cmp = shadow_test(traffic, spec, prompt, judge=chosen_judge, served=served,
+                      budget_usd=budget_usd, cache=cache, progress=progress, period=period,
+                      experiment=experiment, tracking_uri=tracking_uri)
     tell.ran(cmp)
     run_id = cmp.record.tracking.run_id if cmp.record.tracking else None
     out_path = Path(out)
     command = (f"workbench shadow --traffic {shlex.quote(_source_arg(log, traffic))} "
                f"--candidate {spec.id}"
+               + (f" --variant {shlex.quote(str(variant))}" if isinstance(variant, (str, Path))
+                  else "")
                + "".join(f" --slice-tag {shlex.quote(t)}" for t in slice_tags)
                + (f" --span {span}" if span != "first" else "")
                + (f" --sample {sample}" if sample is not None else "")
