@@ -43,11 +43,14 @@ server: $(VENV)/.installed
 		--host $(SERVER_HOST) --port $(SERVER_PORT) --workers $(SERVER_WORKERS) \
 		--allowed-hosts '$(SERVER_ALLOWED_HOSTS)'
 
+# The suite on TEST_WORKERS processes (pytest-xdist; each file's tests stay on one worker).
+# `.venv/bin/pytest` alone runs it in one process.
+TEST_WORKERS ?= 2
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/mypy workbench
 	$(BIN)/lint-imports
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
