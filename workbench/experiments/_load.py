@@ -274,12 +274,21 @@ def _read_template(path: Path) -> str:
                           where=location(path, line=line), fix="Save it as UTF-8.") from None
 
 
-def _variant(v: VariantEntry, golden_set: GoldenSet, resolve: Any,
-             first_case: dict[str, Any]) -> PromptVariant:
+def _templates(v: VariantEntry, resolve: Any) -> tuple[str, str | None]:
+    """A variant entry's user and system templates, inline or read from their files.
+
+    ``resolve(key, name)`` locates a ``user_file`` / ``system_file`` path.
+    """
     user = v.user if v.user is not None else _read_template(
         resolve("user_file", v.user_file or ""))
     system = v.system if v.system_file is None else _read_template(
         resolve("system_file", v.system_file))
+    return user, system
+
+
+def _variant(v: VariantEntry, golden_set: GoldenSet, resolve: Any,
+             first_case: dict[str, Any]) -> PromptVariant:
+    user, system = _templates(v, resolve)
     few_shot = None
     if v.few_shot is not None:
         if v.few_shot.ids is not None:
@@ -327,13 +336,8 @@ def load_variant(path: str | Path, *, allow_outside: Sequence[str | Path] = ()
                           fix="Write the examples into the system template, or compare on a "
                           "golden set with an experiment file.")
     resolve = _resolver(file, allow_outside)
-
-    def template(key: str, name: str) -> str:
-        return _read_template(resolve(name, location(file, line=_line_of(root, (key,))), key))
-
-    user = entry.user if entry.user is not None else template("user_file", entry.user_file or "")
-    system = entry.system if entry.system_file is None else template("system_file",
-                                                                      entry.system_file)
+    user, system = _templates(entry, lambda key, name: resolve(
+        name, location(file, line=_line_of(root, (key,))), key))
     try:
         return PromptVariant(entry.name, user=user, system=system,
                              response_format=entry.response_format)

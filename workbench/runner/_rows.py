@@ -34,7 +34,7 @@ class RowStore:
         ...     store[(f"c{i}", "m", "v", 0)] = {"case_id": f"c{i}", "model": "m",
         ...         "variant": "v", "repeat": 0, "attempts": 1, "cache_hit": False,
         ...         "score.ok": 1.0}
-        >>> len(store), ("c1", "m", "v", 0) in store, store.count("error_type", None)
+        >>> len(store), ("c1", "m", "v", 0) in store, store.with_error(None)
         (3, True, 3)
         >>> store.frame()["case_id"].tolist()
         ['c0', 'c1', 'c2']
@@ -49,15 +49,16 @@ class RowStore:
         self._details: list[dict[str, Any]] = []
         self._chunks: list[pd.DataFrame] = []
         self._detail_chunks: list[pd.DataFrame] = []
-        self._counts: dict[tuple[str, Any], int] = {}
+        self._errors: dict[str | None, int] = {}
+        """Rows per ``error_type`` (None: no error)."""
 
     def __setitem__(self, cell_id: CellId, row: dict[str, Any]) -> None:
         if cell_id in self._ids:
             raise RuntimeError(f"row {cell_id} recorded twice")
         self._ids.add(cell_id)
         self._rows.append(row)
-        key = ("error_type", row.get("error_type"))
-        self._counts[key] = self._counts.get(key, 0) + 1
+        kind = row.get("error_type")
+        self._errors[kind] = self._errors.get(kind, 0) + 1
         if len(self._rows) >= self.chunk_rows:
             self._chunks.append(results_frame(self._rows, self.extra))
             self._rows = []
@@ -75,11 +76,9 @@ class RowStore:
             self._detail_chunks.append(details_frame(self._details))
             self._details = []
 
-    def count(self, column: str, value: Any) -> int:
-        """How many rows have ``value`` in ``column`` (only ``error_type`` is counted)."""
-        if column != "error_type":
-            raise ValueError("only error_type is counted")
-        return self._counts.get((column, value), 0)
+    def with_error(self, error_type: str | None) -> int:
+        """How many rows have this ``error_type`` (None: rows without an error)."""
+        return self._errors.get(error_type, 0)
 
     def frame(self) -> pd.DataFrame:
         """The typed results table of every row (see ``RESULT_COLUMNS``), sorted."""

@@ -356,7 +356,7 @@ class _Run:
             )
         missing = len(p.cells) + n_recorded - len(self.rows)
         if self.stopped and self.status == "complete":
-            skipped = self.rows.count("error_type", SKIPPED)
+            skipped = self.rows.with_error(SKIPPED)
             self.status = "interrupted"
             self.stop_reason = "; ".join(self.stopped.values()) + (
                 f". {skipped} cells were not called: fix the cause, then rerun with resume=True "
