@@ -84,23 +84,9 @@ def _accept(dialog: Any) -> None:
         pass
 
 
-def _auto_start_kernel(lab: Any) -> None:
-    """Lab starts a notebook's preferred kernel without asking ("Select Kernel").
-
-    On a loaded machine the dialog can come back after each accept (a new kernel each time,
-    the last one shut down) and block every click; the lab's settings folder sits beside its
-    log (``workbench.testing._lab``), read by Lab when a page loads.
-    """
-    folder = Path(lab.log).parent / "settings" / "@jupyterlab" / "notebook-extension"
-    if folder.parent.is_dir():
-        folder.mkdir(exist_ok=True)
-        (folder / "tracker.jupyterlab-settings").write_text('{"autoStartDefaultKernel": true}')
-
-
 def _run(page: Any, lab: Any, notebook: str, timeout_s: float) -> None:
     from workbench.testing._lab import run_all
 
-    _auto_start_kernel(lab)
     # a late "Select kernel" dialog (it may come after the kernel went idle) would block the
     # next click: accept its default whenever one is in the way (again on the next retry if a
     # click landed before the dialog was ready)
@@ -153,6 +139,17 @@ def _calls(text: str) -> tuple[int, int]:
     return (int(found.group(1)), int(found.group(2))) if found else (0, 0)
 
 
+_WATCH_LOGGING = """box => {
+    box.__wbLogging = [];
+    new MutationObserver(() => {
+        if (!box.textContent.includes('logging to MLflow')) return;
+        const run = [...box.querySelectorAll('button.widget-button')]
+            .find(b => b.textContent.trim() === 'Run');
+        box.__wbLogging.push(run ? run.disabled : false);
+    }).observe(box, {subtree: true, childList: true, characterData: true, attributes: true});
+}"""
+
+
 def drive_builder(page: Any, *, timeout_s: float = 120) -> BuilderRun:
     """Press the quickstart builder's buttons as a person would, and read what it shows.
 
@@ -200,11 +197,13 @@ def drive_builder(page: Any, *, timeout_s: float = 120) -> BuilderRun:
     out.partial_result = text_of(result)
 
     box.locator("label", has_text="resume an interrupted run").locator("input").check()
+    # "logging to MLflow" can show for less than a poll of the page: watch every change of
+    # the builder and note whether Run was disabled whenever the logging line was on screen
+    box.evaluate(_WATCH_LOGGING)
     button["Run"].click()
-    logging = box.locator("i", has_text="logging to MLflow")
-    logging.wait_for(timeout=ms)
-    out.run_disabled_while_logging = button["Run"].is_disabled()
     box.locator("p > b", has_text=re.compile("^complete$")).wait_for(timeout=ms)
+    seen = box.evaluate("b => b.__wbLogging")
+    out.run_disabled_while_logging = bool(seen) and all(seen)
     page.wait_for_function("b => !b.disabled", arg=button["Run"].element_handle(), timeout=ms)
     out.final = text_of(spent.first)
     out.final_result = text_of(result)

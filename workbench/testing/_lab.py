@@ -82,6 +82,12 @@ def jupyterlab(root: Path, *, env: Mapping[str, str] | None = None, timeout_s: f
     notes.mkdir(parents=True)
     (notes / "notification.jupyterlab-settings").write_text(
         json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    # a notebook starts its preferred kernel without a "Select Kernel" dialog: on a loaded
+    # machine that dialog can come back after each accept, a new kernel each time
+    tracker = dirs["settings"] / "@jupyterlab" / "notebook-extension"
+    tracker.mkdir(parents=True)
+    (tracker / "tracker.jupyterlab-settings").write_text(
+        json.dumps({"autoStartDefaultKernel": True}))
     base_env = {**os.environ, **(env or {}),
                 "JUPYTER_CONFIG_DIR": str(dirs["config"]),
                 "JUPYTERLAB_SETTINGS_DIR": str(dirs["settings"]),
@@ -152,6 +158,23 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(5)
 
 
+_STALL_S = 45.0  # no prompt changed for this long and no kernel busy: a stalled run
+
+
+def _run_all_command(page: Any, started: str) -> None:
+    """Focus the notebook and press Run > Run All Cells until a cell shows it started."""
+    for attempt in range(3):  # run-all acts on the focused panel: focus the notebook first
+        page.locator(".jp-NotebookPanel .jp-Cell").first.click()
+        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+        page.locator("[data-command='runmenu:run-all']").first.click()
+        try:
+            page.wait_for_function(started, timeout=15_000)
+            return
+        except Exception:
+            if attempt == 2:
+                raise
+
+
 def run_all(page: Any, lab: Lab, notebook: str, *, timeout_s: float = 240) -> None:
     """Open ``notebook`` (relative to the lab's root) and run all its cells; wait until done.
 
@@ -171,33 +194,45 @@ def run_all(page: Any, lab: Lab, notebook: str, *, timeout_s: float = 240) -> No
                                timeout=ms)
     started = ("() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]"
                ".some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))")
-    for attempt in range(3):  # run-all acts on the focused panel: focus the notebook first
-        page.locator(".jp-NotebookPanel .jp-Cell").first.click()
-        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-        page.locator("[data-command='runmenu:run-all']").first.click()
-        try:
-            page.wait_for_function(started, timeout=15_000)
-            break
-        except Exception:
-            if attempt == 2:
-                raise
+    _run_all_command(page, started)
+    done = """() => {
+        const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];
+        const errors = document.querySelectorAll(
+            "[data-mime-type='application/vnd.jupyter.error']");
+        return document.querySelector('.jp-Dialog') !== null || errors.length > 0 ||
+            (prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent)));
+    }"""
+    # what the prompts show and whether the kernel is idle: a run whose kernel was replaced
+    # mid-way (a late "Select Kernel", a restarted kernel) leaves cells queued "[*]" on a
+    # kernel that is gone while the new one sits idle; nothing changes any more
+    progress = """() => JSON.stringify([
+        [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map(p => p.textContent),
+        (document.querySelector(".jp-Notebook-ExecutionIndicator") || {dataset: {}})
+            .dataset.status || "none"])"""
     deadline = time.monotonic() + timeout_s
+    last, still_since, reruns = "", time.monotonic(), 0
     while True:  # done, an error shown, or a dialog (e.g. a late "Select kernel") to accept
-        left = int(max(1.0, deadline - time.monotonic()) * 1000)
-        page.wait_for_function(
-            """() => {
-                const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];
-                const errors = document.querySelectorAll(
-                    "[data-mime-type='application/vnd.jupyter.error']");
-                return document.querySelector('.jp-Dialog') !== null || errors.length > 0 ||
-                    (prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent)));
-            }""", timeout=left)
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise AssertionError(f"{notebook} did not finish within {timeout_s:.0f} s; "
+                                 f"the prompts and kernel state: {last}")
+        try:
+            page.wait_for_function(done, timeout=int(min(left, _STALL_S / 3) * 1000))
+        except Exception:  # noqa: BLE001 - a slice of the wait ran out: look at progress
+            now = str(page.evaluate(progress))
+            if now != last:
+                last, still_since = now, time.monotonic()
+            elif (not now.endswith('"busy"]') and time.monotonic() - still_since > _STALL_S
+                  and reruns < 2):
+                reruns += 1  # stalled, no kernel busy: run everything again on this one
+                _run_all_command(page, started)
+                last, still_since = "", time.monotonic()
+            continue
         if not page.locator(".jp-Dialog").count():
             break
         page.locator(".jp-Dialog .jp-mod-accept").first.click()
-        page.wait_for_selector(".jp-Dialog", state="detached", timeout=left)
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{notebook} did not finish within {timeout_s:.0f} s")
+        page.wait_for_selector(".jp-Dialog", state="detached",
+                               timeout=int(max(1.0, deadline - time.monotonic()) * 1000))
     errors = page.locator("[data-mime-type='application/vnd.jupyter.error']")
     if errors.count():
         raise AssertionError(f"a cell failed in {notebook}: {errors.first.inner_text()[:2000]}")
