@@ -174,11 +174,13 @@ def pareto_front(points: pd.DataFrame, cost: str = "cost", quality: str = "quali
 
 
 def cost_quality(comparison: Comparison, metric: str | None = None, *,
-                 per_requests: int = 1000, template: Template = None) -> go.Figure:
+                 per_requests: int = 1000, template: Template = None,
+                 summary: pd.DataFrame | None = None) -> go.Figure:
     """Quality (mean with 95% CI) against cost per ``per_requests`` requests, per configuration.
 
     The Pareto frontier (no configuration both cheaper and better) is drawn as a grey dashed
-    line; each configuration has its ``config_colors`` colour.
+    line; each configuration has its ``config_colors`` colour. ``summary`` is
+    ``comparison.summary()`` when the caller already has it (a report shows the same table).
     """
     import plotly.graph_objects as go
 
@@ -187,7 +189,7 @@ def cost_quality(comparison: Comparison, metric: str | None = None, *,
     if name is None or name not in comparison.scorers:
         raise ConfigError(f"no metric {metric!r} to chart",
                           fix=f"Use one of: {', '.join(comparison.scorers) or '(none)'}.")
-    summary = comparison.summary().reset_index()
+    summary = (comparison.summary() if summary is None else summary).reset_index()
     colours = config_colors(comparison, template=t)
     keys = list(zip(summary["model"].astype(str), summary["variant"].astype(str), strict=True))
     pts = pd.DataFrame({
@@ -318,13 +320,15 @@ def win_loss(outcomes: pd.Series, *, by: Mapping[str, pd.Series] | None = None,
 def standard_figures(comparison: Comparison, paired: PairedComparison | None = None, *,
                      metrics: Sequence[str] | None = None,
                      margins: dict[str, float] | None = None,
-                     template: Template = None) -> list[go.Figure]:
+                     template: Template = None,
+                     summary: pd.DataFrame | None = None) -> list[go.Figure]:
     """The figures reports and ``charts.html`` show, in order.
 
     With ``paired``: the forest plot (gate ``margins`` drawn) and, when the comparison has
     slices, the slice heatmap; then quality against cost for each of ``metrics`` (default:
     every scorer) and the latency distribution when latencies were recorded. A configuration
-    has one colour in all of them (``config_colors``).
+    has one colour in all of them (``config_colors``). ``summary``: the comparison's summary
+    table when the caller has it (computed once otherwise).
     """
     figures = []
     if paired is not None:
@@ -334,7 +338,10 @@ def standard_figures(comparison: Comparison, paired: PairedComparison | None = N
         if not paired.slices.empty:
             figures.append(slice_heatmap(paired, simulated=simulated, template=template))
     names = list(metrics) if metrics is not None else list(comparison.scorers)
-    figures += [cost_quality(comparison, name, template=template) for name in names]
+    if names and summary is None:
+        summary = comparison.summary()
+    figures += [cost_quality(comparison, name, template=template, summary=summary)
+                for name in names]
     if comparison.results["latency_s"].notna().any():
         figures.append(latency(comparison, template=template))
     return figures

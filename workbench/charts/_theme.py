@@ -90,8 +90,7 @@ def config_colors(configs: Comparison | Iterable[Config], *, template: Template 
     import plotly.colors as pc
 
     if isinstance(configs, Comparison):
-        res = configs.results
-        pairs = set(zip(res["model"].astype(str), res["variant"].astype(str), strict=True))
+        pairs = set(configs.configs)
     else:
         pairs = {(str(m), str(v)) for m, v in configs}
     ordered = sorted(pairs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -249,9 +249,15 @@ class GoldenSet:
         """Number of cases."""
         return len(self._df)
 
-    def records(self) -> list[dict[str, Any]]:
-        """Rows as plain Python dicts (missing values as None), in file order."""
-        rows = self._df.to_dict("records")
+    def records(self, ids: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        """Rows as plain Python dicts (missing values as None), in file order.
+
+        ``ids`` keeps only those cases (a report's few examples out of 100,000 cases).
+        """
+        df = self._df
+        if ids is not None:
+            df = df[df["id"].astype(str).isin(set(map(str, ids)))]
+        rows = df.to_dict("records")
         return [{str(k): to_python(v) for k, v in row.items()} for row in rows]
 
     def slice_counts(self) -> dict[str, dict[str, int]]:

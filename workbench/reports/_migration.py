@@ -171,6 +171,6 @@ def migration_report(
         routing=routing_section(comparison, paired, config, gs, summary, inc, slice_mix,
                                 monthly_requests),
         reproducibility=repro_section(comparison, config, rebuild_command),
-        figures=figures_section(paired, comparison, config) if charts else [],
+        figures=figures_section(paired, comparison, config, summary) if charts else [],
     )
     return report

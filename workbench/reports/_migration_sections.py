@@ -88,10 +88,14 @@ def examples_section(comparison: Comparison, paired: PairedComparison, gs: Any, 
     ups = pairs[pairs[f"{metric}.delta"] > 0].sort_values(
         [f"{metric}.delta", "case_id"], ascending=[False, True]).head(k)
     chosen += [("improvement", r) for r in ups.to_dict("records")]
+    wanted = {str(row["case_id"]) for _, row in chosen}
     res = comparison.results
+    res = res[res["case_id"].astype(str).isin(wanted)]  # a few cases out of many
     first = res[res["repeat"] == res["repeat"].min()] if "repeat" in res else res
     details = comparison.score_details
-    rows_by_id = {str(r["id"]): r for r in gs.records()} if gs is not None else {}
+    if len(details):
+        details = details[details["case_id"].astype(str).isin(wanted)]
+    rows_by_id = {str(r["id"]): r for r in gs.records(wanted)} if gs is not None else {}
     input_cols = list(gs.input_columns) if gs is not None else []
     out = []
     for kind, row in chosen:
@@ -234,8 +238,8 @@ def routing_section(comparison: Comparison, paired: PairedComparison, config: Ga
     return out
 
 
-def figures_section(paired: PairedComparison, comparison: Comparison, config: Gates
-                    ) -> list[dict[str, Any]]:
+def figures_section(paired: PairedComparison, comparison: Comparison, config: Gates,
+                    summary: pd.DataFrame | None = None) -> list[dict[str, Any]]:
     """The report's charts as JSON-ready dicts, the decision's first.
 
     The paired-delta forest plot (gate margins drawn), quality against cost for the first
@@ -246,7 +250,8 @@ def figures_section(paired: PairedComparison, comparison: Comparison, config: Ga
 
     figs = charts.standard_figures(
         comparison, paired, metrics=[next(iter(paired.metrics))],
-        margins={k: v.margin for k, v in config.metrics.items() if not v.superiority})
+        margins={k: v.margin for k, v in config.metrics.items() if not v.superiority},
+        summary=summary)
     # standard order: forest, [heatmap], cost vs quality, latency: the heatmap goes last
     is_map = [any(t.type == "heatmap" for t in f.data) for f in figs]
     ordered = [f for f, m in zip(figs, is_map, strict=True) if not m] + \

@@ -164,11 +164,7 @@ class Comparison:
                 fix="Run both configurations on the same frozen golden set.",
             )
 
-        def configs(cmp: Comparison) -> set[tuple[str, str]]:
-            pairs = cmp.results[["model", "variant"]].drop_duplicates()
-            return {(str(m), str(v)) for m, v in pairs.itertuples(index=False)}
-
-        clash = configs(self) & configs(other)
+        clash = set(self.configs) & set(other.configs)
         if clash:
             raise ConfigError(
                 f"both comparisons hold {sorted(clash)}", where="merge",
@@ -230,6 +226,23 @@ class Comparison:
     def scorers(self) -> list[str]:
         """Scorer names (the ``score.<name>`` columns)."""
         return [c.removeprefix("score.") for c in self.results.columns if c.startswith("score.")]
+
+    @property
+    def configs(self) -> list[tuple[str, str]]:
+        """The (model, variant) configurations in the results, sorted.
+
+        From the distinct pairs, not one Python tuple per row (400,000 rows in milliseconds).
+
+        Example:
+            >>> import pandas as pd
+            >>> from workbench.records import GoldenSetRef, RunRecord
+            >>> rows = pd.DataFrame({"case_id": ["a", "a", "b"], "model": ["m2", "m1", "m2"],
+            ...                      "variant": "v"})
+            >>> Comparison(rows, RunRecord(golden_set=GoldenSetRef(name="g", digest=""))).configs
+            [('m1', 'v'), ('m2', 'v')]
+        """
+        pairs = self.results[["model", "variant"]].drop_duplicates()
+        return sorted({(str(m), str(v)) for m, v in pairs.itertuples(index=False)})
 
     @property
     def simulated_models(self) -> list[str]:

@@ -4,7 +4,8 @@ Pass/fail scores get Tango's score interval and the mid-p McNemar test (Fagerlan
 Laake 2013, 2014); continuous scores the t interval after Hall's skewness-removing
 transformation (an exact sign bound when fewer than 10 cases differ, or the differences have
 no spread) and the Wilcoxon signed-rank test (or paired t on request), with a BCa bootstrap
-interval alongside. See ``_bounds.py`` for the reasons behind each method.
+interval alongside (up to 20,000 cases, ``LARGE_N``). See ``_bounds.py`` for the reasons
+behind each method.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from scipy import stats as sps
 
 from workbench.errors import ConfigError
 
-from ._bootstrap import bootstrap_intervals
+from ._bootstrap import LARGE_N, bootstrap_intervals
 from ._bounds import SPARSE_BELOW, mean_interval, tango_interval, tango_pvalue
 from ._ci import MeanCI, mean_ci
 
@@ -215,7 +216,11 @@ def paired_delta(
             test_name = "Wilcoxon signed-rank"
     bca: tuple[float, float] = (nan, nan)
     bca_method = ""
-    if bootstrap and n > 2 and sd > 0:
+    if bootstrap and n > LARGE_N:
+        # the percentile bootstrap of a mean (BCa stops at BCA_MAX_N) is first-order like the
+        # normal interval beside it, and agrees with it to Monte Carlo noise at this size
+        bca_method = f"not drawn (n > {LARGE_N:,}: the normal interval is alongside)"
+    elif bootstrap and n > 2 and sd > 0:
         (bca,), bca_method = bootstrap_intervals((d,), lambda x, axis: x.mean(axis=axis),
                                                  [confidence], seed, n_resamples)
     return MetricDelta(

@@ -15,6 +15,7 @@ the error-rate gate (Settled R1).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -38,11 +39,14 @@ class ScoreStatus:
 
 def _raised(rows: pd.DataFrame, name: str) -> pd.Series:
     """Rows whose ``scorer_errors`` record an exception of scorer ``name``."""
+    out = pd.Series(False, index=rows.index)
     if "scorer_errors" not in rows:
-        return pd.Series(False, index=rows.index)
-    text = rows["scorer_errors"].astype("string").fillna("")
-    prefix = f"{name}: "
-    return text.map(lambda t: any(seg.startswith(prefix) for seg in t.split("; "))).astype(bool)
+        return out
+    recorded = rows["scorer_errors"].notna().to_numpy()
+    if recorded.any():  # "name: Error: message; other: …": a segment that starts with name
+        text = rows["scorer_errors"][recorded].astype(str)
+        out[recorded] = text.str.contains(f"(?:^|; ){re.escape(name)}: ", regex=True).to_numpy()
+    return out
 
 
 def score_status(rows: pd.DataFrame, name: str, errors: Errors = "zero") -> ScoreStatus:

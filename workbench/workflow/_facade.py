@@ -38,8 +38,7 @@ def _paired(cmp: Comparison, candidate: Config | None, incumbent: Config | None)
 
     if candidate is None or incumbent is None or not cmp.scorers:
         return None
-    configs = set(zip(cmp.results["model"].astype(str), cmp.results["variant"].astype(str),
-                      strict=True))
+    configs = set(cmp.configs)
     cand, inc = (str(candidate[0]), str(candidate[1])), (str(incumbent[0]), str(incumbent[1]))
     if cand not in configs or inc not in configs:
         return None
