@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 PIP_FLAGS ?= --quiet --disable-pip-version-check
 
-.PHONY: demo test lint typecheck imports pytest constraints clean ui server screenshots
+.PHONY: demo test lint typecheck imports pytest constraints clean ui server screenshots bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,14 @@ typecheck: $(VENV)/.installed-dev
 # a throwaway JupyterLab with headless Chromium (Debian's `chromium`).
 screenshots: $(VENV)/.installed-dev
 	$(BIN)/python scripts/screenshots.py --out docs/images
+
+# The figures of the README's performance section (#23): workbench against raw litellm and
+# mlflow.genai.evaluate on one fake server (≈ 4 min), then 100k cases × 4 configurations run,
+# logged and reported (≈ 10 min, 1.4 GB). SCALE_CASES=2000 for a quick look.
+SCALE_CASES ?= 100000
+bench: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/peer.py
+	$(BIN)/python benchmarks/scale.py --cases $(SCALE_CASES)
 
 pytest: $(VENV)/.installed-dev
 	$(BIN)/pytest $(ARGS)
