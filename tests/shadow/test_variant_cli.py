@@ -55,3 +55,14 @@ def test_bad_variant_files_name_the_file_and_line(tmp_path: Path) -> None:
     outside.write_text("name: x\nuser_file: ../../secret.j2\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="outside"):
         load_variant(outside)
+
+
+def test_a_variant_file_using_a_field_the_traffic_lacks_names_the_file(tmp_path: Path) -> None:
+    """The check against the replay set's columns happens after loading: it still names the
+    file the variant came from, not only the variant."""
+    typo = tmp_path / "typo.yaml"
+    typo.write_text("name: brief\nuser: 'Answer: {{ usr }}'\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"prompt variant 'brief' \(.*typo\.yaml\).*usr"):
+        run_shadow(LOG, "sim/small", variant=typo, no_judge=True, sample=4, progress=False,
+                   out=tmp_path / "shadow.html")
+    assert not (tmp_path / "shadow.html").exists()

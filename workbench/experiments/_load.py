@@ -340,7 +340,7 @@ def load_variant(path: str | Path, *, allow_outside: Sequence[str | Path] = ()
         name, location(file, line=_line_of(root, (key,))), key))
     try:
         return PromptVariant(entry.name, user=user, system=system,
-                             response_format=entry.response_format)
+                             response_format=entry.response_format, origin=str(file))
     except WorkbenchError as exc:
         raise ConfigError(exc.problem.what, where=f"{file} ({exc.problem.where})",
                           fix=exc.problem.fix) from None

@@ -79,6 +79,8 @@ class PromptVariant:
         response_format: passed to the model call (e.g. ``{"type": "json_object"}``).
         limits: bounds on rendering one case (time, output size, ``range``, call nesting);
             the defaults suit prompts of up to four million characters.
+        origin: where the variant was read from (``load_variant`` passes its file), named in
+            every error about it; not part of ``version``.
 
     Example:
         >>> v = PromptVariant("guided", system="You triage support tickets.",
@@ -97,6 +99,8 @@ class PromptVariant:
         few_shot: GoldenSet | Sequence[Mapping[str, Any]] | None = None,
         response_format: Mapping[str, Any] | None = None,
         limits: RenderLimits | None = None,
+        *,
+        origin: str | None = None,
     ) -> None:
         if not isinstance(name, str) or not name.strip():
             raise ConfigError(
@@ -106,10 +110,11 @@ class PromptVariant:
         if not isinstance(user, str) or not user.strip():
             raise ConfigError(
                 "the user template is empty",
-                where=f"prompt variant {name!r}",
+                where=f"prompt variant {name!r}" + (f" ({origin})" if origin else ""),
                 fix='Pass user="... {{ column }} ..." using golden-set columns.',
             )
         self.name = name
+        self.origin = origin
         self.user = user
         self.system = system
         self.response_format = dict(response_format) if response_format else None
@@ -119,9 +124,14 @@ class PromptVariant:
             self._templates["system"] = self._compile("system", system)
         self.few_shot: list[dict[str, Any]] = self._examples(few_shot)
 
+    @property
+    def _where(self) -> str:
+        """How errors name this variant: its name, and its file when it came from one."""
+        return f"prompt variant {self.name!r}" + (f" ({self.origin})" if self.origin else "")
+
     # ------------------------------------------------------------------ construction helpers
     def _compile(self, part: str, source: str) -> Any:
-        where = f"prompt variant {self.name!r}, {part} template"
+        where = f"{self._where}, {part} template"
         try:
             tree = _ENV.parse(source)
         except TemplateSyntaxError as exc:
@@ -181,13 +191,13 @@ class PromptVariant:
             if to_python(row.get("expected")) in (None, ""):
                 raise ConfigError(
                     f"{label} has no expected answer to show as the assistant turn",
-                    where=f"prompt variant {self.name!r}",
+                    where=self._where,
                     fix="Use examples with an 'expected' value (e.g. filter the golden set first).",
                 )
             if "id" not in row:
                 raise ConfigError(
                     f"{label} has no 'id'",
-                    where=f"prompt variant {self.name!r}",
+                    where=self._where,
                     fix="Give few-shot rows ids so they can be excluded from scoring.",
                 )
         return rows
@@ -243,19 +253,19 @@ class PromptVariant:
             else:
                 what = f"uses {{{{ {variable} }}}}, which is not a column of {golden_set.name!r}"
                 fix = f"Available columns: {available}. Fix the name or add the column."
-            raise ConfigError(what, where=f"prompt variant {self.name!r}", fix=fix)
+            raise ConfigError(what, where=self._where, fix=fix)
         for row in self.few_shot:
             missing = [v for v in self.variables if v not in row]
             if missing:
                 raise ConfigError(
                     f"few-shot example {row['id']!r} lacks {missing}",
-                    where=f"prompt variant {self.name!r}",
+                    where=self._where,
                     fix="Take few-shot examples from a set with the same columns.",
                 )
 
     def _render(self, part: str, row: Mapping[str, Any], case: str) -> str:
         values = {k: to_python(v) for k, v in row.items()}
-        template = f"prompt variant {self.name!r}, {part} template"
+        template = f"{self._where}, {part} template"
         try:
             return _bounded_render(self._templates[part], values, self.limits)
         except Exception as exc:  # template code is user code: every failure is a ConfigError
