@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -19,7 +18,13 @@ import workbench as wb
 from workbench.errors import ConfigError
 
 from .conftest import small_set
-from .test_workers import TIMING, VARIANTS, in_thread, shard_pids, spec, wait_until
+from .test_workers import (
+    TIMING,
+    VARIANTS,
+    kill_one_shard_mid_run,
+    shard_pids,
+    spec,
+)
 
 
 @pytest.fixture(scope="module")
@@ -69,17 +74,9 @@ def test_a_ray_worker_killed_mid_shard_is_retried_without_paying_twice(
     with serve(latency_ms=40) as slow:
         model = spec(slow.base_url)
         budget = 10.0
-        thread, box = in_thread(lambda: wb.compare(
+        cmp, victim, killed_at = kill_one_shard_mid_run(slow.fake, lambda: wb.compare(
             gs, [model], VARIANTS, [wb.scorers.exact_match], executor="ray", workers=2,
-            concurrency=4, budget_usd=budget, cache=False, progress=False))
-        wait_until(lambda: slow.fake.requests >= 30 and len(shard_pids()) == 2, "30 requests",
-                   timeout=90)
-        victim = shard_pids()[0]
-        os.kill(victim, signal.SIGKILL)
-        killed_at = slow.fake.requests
-        thread.join(120)
-        assert "error" not in box, box.get("error")
-        cmp = box["value"]
+            concurrency=4, budget_usd=budget, cache=False, progress=False), timeout=90)
         assert killed_at < 80 and cmp.complete and len(cmp.results) == 80
         counts = slow.fake.prompts
         assert len(counts) == 80

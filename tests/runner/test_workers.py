@@ -76,6 +76,23 @@ def wait_until(condition: Callable[[], bool], what: str, timeout: float = 60) ->
         time.sleep(0.005)
 
 
+def kill_one_shard_mid_run(fake: Any, run: Callable[[], Any], *, timeout: float = 60
+                           ) -> tuple[Any, int, int]:
+    """Start ``run`` on two shards, SIGKILL one worker after 30 requests, wait for the end.
+
+    Returns the comparison, the killed worker's pid and the request count at the kill.
+    """
+    thread, box = in_thread(run)
+    wait_until(lambda: fake.requests >= 30 and len(shard_pids()) == 2, "30 requests",
+               timeout=timeout)
+    victim = shard_pids()[0]
+    os.kill(victim, signal.SIGKILL)
+    killed_at = fake.requests
+    thread.join(120)
+    assert "error" not in box, box.get("error")
+    return box["value"], victim, killed_at
+
+
 def shard_pids() -> list[int]:
     runs = Path(os.environ["WORKBENCH_CACHE_DIR"]) / "runs"
     pids = []
@@ -187,15 +204,8 @@ def test_a_killed_workers_shard_resumes_without_paying_twice(slow: Any, fake_key
     gs = small_set(n=40)
     model = spec(slow.base_url)
     p = wb.plan(gs, [model], VARIANTS, [wb.scorers.exact_match], budget_usd=10.0)
-    thread, box = in_thread(lambda: run_sharded(p, workers=2, concurrency=4, cache=False,
-                                                progress=False))
-    wait_until(lambda: slow.fake.requests >= 30 and len(shard_pids()) == 2, "30 requests")
-    victim = shard_pids()[0]
-    os.kill(victim, signal.SIGKILL)
-    killed_at = slow.fake.requests
-    thread.join(120)
-    assert "error" not in box, box.get("error")
-    cmp = box["value"]
+    cmp, victim, killed_at = kill_one_shard_mid_run(
+        slow.fake, lambda: run_sharded(p, workers=2, concurrency=4, cache=False, progress=False))
     assert killed_at < 80 and cmp.complete and len(cmp.results) == 80
     assert victim not in shard_pids()
     counts = slow.fake.prompts
