@@ -23,6 +23,8 @@ import workbench as wb
 from workbench.models import ModelSpec
 from workbench.testing._fake_openai import FakeOpenAI, _Running
 
+from ..artifacts import downloaded_artifacts
+
 USER = "canaryuser-5d1e"
 PASSWORD = "canarypass-8b3f2a"
 QUERY = "canaryquery-41c7e9"
@@ -129,15 +131,9 @@ def test_canary_credentials_reach_no_plan_file_report_or_mlflow_store(
     artifacts = 0
     for run in runs:
         assert leaks(json.dumps([run.data.params, run.data.tags])) == [], run.info.run_name
-        stack = list(client.list_artifacts(run.info.run_id))
-        while stack:
-            art = stack.pop()
-            if art.is_dir:
-                stack += client.list_artifacts(run.info.run_id, art.path)
-                continue
-            local_copy = client.download_artifacts(run.info.run_id, art.path,
-                                                   str(tmp_path / "downloaded"))
-            assert leaks(Path(local_copy).read_bytes()) == [], art.path
+        for name, local in downloaded_artifacts(client, run.info.run_id,
+                                                tmp_path / "downloaded"):
+            assert leaks(local.read_bytes()) == [], name
             artifacts += 1
     assert artifacts >= 5
     written = [p for root in (tmp_path, _isolated_cache) for p in root.rglob("*") if p.is_file()]

@@ -16,6 +16,7 @@ import workbench as wb
 from workbench.cli import main
 from workbench.shadow import pairwise_table
 
+from ..artifacts import downloaded_artifacts
 from .test_migration import EVIL, _Dom
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -180,14 +181,8 @@ def test_planted_personal_data_reaches_no_written_file_and_no_mlflow_artifact(
     children = client.search_runs([client.get_run(run_id).info.experiment_id])
     seen = 0
     for run in children:
-        stack = [a for a in client.list_artifacts(run.info.run_id)]
-        while stack:
-            art = stack.pop()
-            if art.is_dir:
-                stack += client.list_artifacts(run.info.run_id, art.path)
-                continue
-            local = client.download_artifacts(run.info.run_id, art.path, str(tmp_path / "dl"))
-            assert planted_in(file_text(Path(local))) == [], art.path
+        for name, local in downloaded_artifacts(client, run.info.run_id, tmp_path / "dl"):
+            assert planted_in(file_text(local)) == [], name
             seen += 1
         assert planted_in(json.dumps(run.data.params) + json.dumps(run.data.tags)) == []
     assert seen >= 10

@@ -28,6 +28,8 @@ from workbench.shadow import (
 )
 from workbench.shadow import redact_pii as redact
 
+from ..artifacts import downloaded_artifacts
+
 ISSUE_EXAMPLES = {
     # IBANs (stdnum.iban: country format and mod-97 checksum)
     "DE89 3704 0044 0532 0130 00": "[IBAN]",
@@ -254,14 +256,8 @@ def test_a_logged_shadow_test_and_its_report_hold_no_planted_value(
     for run in runs:
         assert planted_in(json.dumps([run.data.params, run.data.tags],
                                      ensure_ascii=False)) == []
-        stack = list(client.list_artifacts(run.info.run_id))
-        while stack:
-            art = stack.pop()
-            if art.is_dir:
-                stack += client.list_artifacts(run.info.run_id, art.path)
-                continue
-            local = client.download_artifacts(run.info.run_id, art.path, str(tmp_path / "dl"))
-            assert planted_in(file_text(Path(local))) == [], art.path
+        for name, local in downloaded_artifacts(client, run.info.run_id, tmp_path / "dl"):
+            assert planted_in(file_text(local)) == [], name
             seen += 1
     assert seen >= 10
     # the check can fail: without redaction the same walk finds the planted values

@@ -20,6 +20,7 @@ from workbench.errors import DatasetError, TrackingError
 from workbench.shadow import TrafficLog
 from workbench.tracking import iter_traces
 
+from ..artifacts import downloaded_artifacts
 from .prod_app import PLANTED, TICKETS, SupportApp, run_app
 
 SKIPPED = Counter({"failed": 2, "tool_calls": 2, "no_chat_request": 1})
@@ -230,15 +231,8 @@ def test_the_command_line_replays_both_sources_into_reports_without_personal_dat
     seen = 0
     for run in client.search_runs([experiment.experiment_id]):
         assert planted_in(json.dumps([run.data.params, run.data.tags])) == []
-        stack = list(client.list_artifacts(run.info.run_id))
-        while stack:
-            art = stack.pop()
-            if art.is_dir:
-                stack += client.list_artifacts(run.info.run_id, art.path)
-                continue
-            local = Path(client.download_artifacts(run.info.run_id, art.path,
-                                                   str(tmp_path / "dl")))
-            assert planted_in(local.read_bytes().decode("utf-8", "ignore")) == [], art.path
+        for name, local in downloaded_artifacts(client, run.info.run_id, tmp_path / "dl"):
+            assert planted_in(local.read_bytes().decode("utf-8", "ignore")) == [], name
             seen += 1
     assert seen > 5
 
