@@ -217,13 +217,8 @@ def migration_summary(decision: Decision, quality: list[dict[str, Any]], cost: d
                    "cases.")
         step = f"Do not switch yet: {decision.advice}."
     roles = ("the candidate", "the incumbent")
-    points = [SummaryPoint(label="Quality", lines=_metric_lines(decision, quality, roles)),
-              SummaryPoint(label="Cost", lines=[cost_line(cost, volume, roles)]),
-              SummaryPoint(label="Latency", lines=[latency_line(latency, roles)]),
-              SummaryPoint(label="Next step", lines=[step]),
-              SummaryPoint(label="What would change the decision",
-                           lines=[_change(decision, "case")])]
-    return ExecutiveSummary(verdict=verdict, points=points)
+    return _summary(verdict, step, _metric_lines(decision, quality, roles), decision, cost,
+                    latency, volume, roles, "case")
 
 
 def pairwise_line(pw: dict[str, Any], target: float | None) -> list[str]:
@@ -293,11 +288,19 @@ def shadow_summary(decision: Decision, pairwise: dict[str, Any], quality: list[d
     target = (0.5 - decision.config.win_share_margin
               if decision.config.win_share_margin is not None else None)
     roles = ("the candidate", "production")
-    points = [SummaryPoint(label="Quality", lines=pairwise_line(pairwise, target)
-                           + _metric_lines(decision, quality, roles)),
+    return _summary(verdict, step, pairwise_line(pairwise, target)
+                    + _metric_lines(decision, quality, roles), decision, cost, latency, volume,
+                    roles, "request")
+
+
+def _summary(verdict: str, step: str, quality_lines: list[str], decision: Decision,
+             cost: dict[str, Any], latency: list[dict[str, Any]], volume: str,
+             roles: tuple[str, str], unit: str) -> ExecutiveSummary:
+    """Both reports' summary points: quality, cost, latency, the next step, what would change."""
+    points = [SummaryPoint(label="Quality", lines=quality_lines),
               SummaryPoint(label="Cost", lines=[cost_line(cost, volume, roles)]),
               SummaryPoint(label="Latency", lines=[latency_line(latency, roles)]),
               SummaryPoint(label="Next step", lines=[step]),
               SummaryPoint(label="What would change the decision",
-                           lines=[_change(decision, "request")])]
+                           lines=[_change(decision, unit)])]
     return ExecutiveSummary(verdict=verdict, points=points)
